@@ -1,0 +1,70 @@
+# rramcim — the two commands of the README are `make sim` and `make test`.
+# Run `make help` for every target and variable.
+
+SHELL      := /bin/bash
+PYTHON     ?= python3
+VENV       ?= .venv
+PY         := $(VENV)/bin/python
+SIM        ?= icarus
+WAVES      ?= 0
+SEED       ?=
+JOBS       ?= 2
+VECTORS    ?= 64
+
+export WAVES
+ifneq ($(SEED),)
+export SEED
+endif
+
+.PHONY: help bootstrap sim test test-full lint lint-rtl lint-py synth golden bench report clean
+
+help: ## list targets and variables
+	@echo "rramcim make targets:"
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | awk -F'\t' '{printf "  %-11s %s\n", $$1, $$2}'
+	@echo
+	@echo "variables:"
+	@echo "  SIM=icarus|verilator  simulator of 'make sim' (default icarus); for 'make test' it"
+	@echo "                        restricts the benches to one simulator (default: both)"
+	@echo "  WAVES=1               dump waveforms into the bench's sim_build/<sim>/<node>/ folder"
+	@echo "  SEED=N                fix COCOTB_RANDOM_SEED of every bench (default: random, logged)"
+	@echo "  JOBS=N                parallel pytest workers (default 2)"
+	@echo "  VECTORS=N             input vectors of the 'make sim' read-path demo (default 64)"
+	@echo "  PYTHON=python3.11     interpreter used to create $(VENV)"
+
+bootstrap: ## create .venv and install simulators and packages (done by every target)
+	@PYTHON=$(PYTHON) VENV=$(VENV) bash scripts/bootstrap.sh
+
+sim: bootstrap ## run every workload end to end on SIM, print the summary, write build/report/
+	$(PY) -m rramcim.cli sim --sim $(SIM) --vectors $(VECTORS) $(if $(SEED),--seed $(SEED),)
+
+test: bootstrap lint synth ## full regression: unit tests and every cocotb bench on both simulators
+	$(PY) -m pytest -n $(JOBS) -m "not slow" tests tb
+	@echo "make test: all checks passed"
+
+test-full: bootstrap lint synth ## regression including the slow sweeps
+	$(PY) -m pytest -n $(JOBS) tests tb
+
+lint: lint-rtl lint-py ## Verilator -Wall, iverilog -Wall and ruff
+
+lint-rtl: bootstrap
+	@VENV=$(VENV) bash scripts/lint.sh
+
+lint-py: bootstrap
+	$(VENV)/bin/ruff check python tests tb
+	$(VENV)/bin/ruff format --check python tests tb
+
+synth: bootstrap ## Yosys synthesis of every rtl/ block: cells, flops, no latches
+	@bash scripts/synth.sh
+
+golden: bootstrap ## regenerate the committed golden vectors (tests/vectors/)
+	$(PY) -m rramcim.cli golden all
+
+bench: bootstrap ## hardware-model speed vs plain torch, side by side
+	$(PY) -m rramcim.cli bench
+
+report: bootstrap ## rebuild build/report/index.html from the last 'make sim' results
+	$(PY) -m rramcim.cli report
+
+clean: ## remove build outputs (keeps .venv)
+	rm -rf build sim_build .pytest_cache results.xml
+	find . -name __pycache__ -not -path './$(VENV)/*' -prune -exec rm -rf {} +

@@ -1,0 +1,155 @@
+"""Tiling of matrices larger than one macro over several macros; partial sums add in digital.
+
+A ``K x M`` weight matrix is cut into row tiles of ``cfg.rows`` rows and column blocks of at
+most ``cfg.cols`` columns. Blocks are packed into macro columns in order (row tile fastest),
+each block occupying a whole number of ADC groups, and a new macro is opened when one is full.
+This is the layout ``cim_xbar_ctrl`` expects for one column block: row tile ``t`` in column
+groups ``t*G .. t*G+G-1`` of the same macro. All blocks share one ``w_max``, so every partial
+sum has the same scale and they add as integers.
+
+Read numbering (keys of the read noise): on macro ``m`` with ``R_m`` reads per vector,
+vector ``v``'s reads are ``v * R_m + r``, where ``r`` runs over the macro's blocks in placement
+order, then bit planes, then groups.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from rramcim.analog.crossbar import CrossbarConfig, CrossbarMacro
+from rramcim.analog.device import DeviceConfig
+from rramcim.fixedpoint import check_range
+from rramcim.golden.xbar_path import bit_plane_tensor
+
+
+@dataclass(frozen=True)
+class Placement:
+    """Where one block of the weight matrix lives.
+
+    Attributes:
+        row_tile: index of the row tile (rows ``row_tile*rows ..``).
+        col_block: index of the column block.
+        k0, k1: weight rows of the block.
+        m0, m1: weight columns of the block.
+        macro: macro index.
+        group0: first ADC group of the block in that macro.
+        groups: ADC groups the block occupies.
+    """
+
+    row_tile: int
+    col_block: int
+    k0: int
+    k1: int
+    m0: int
+    m1: int
+    macro: int
+    group0: int
+    groups: int
+
+
+def plan_tiles(k: int, m: int, cfg: CrossbarConfig) -> list[Placement]:
+    """Place a ``k x m`` matrix on macros of geometry ``cfg`` (see module docstring)."""
+    if k < 1 or m < 1:
+        raise ValueError(f"plan_tiles: matrix shape ({k}, {m}) must be positive")
+    out: list[Placement] = []
+    macro, group = 0, 0
+    n_rt = -(-k // cfg.rows)
+    n_cb = -(-m // cfg.cols)
+    for cb in range(n_cb):
+        m0, m1 = cb * cfg.cols, min(m, (cb + 1) * cfg.cols)
+        need = -(-(m1 - m0) // cfg.n_adc)
+        for rt in range(n_rt):
+            if group + need > cfg.n_groups:
+                macro, group = macro + 1, 0
+            out.append(Placement(rt, cb, rt * cfg.rows, min(k, (rt + 1) * cfg.rows), m0, m1, macro, group, need))
+            group += need
+    return out
+
+
+class TiledCrossbar:
+    """A weight matrix mapped onto as many macros as it needs.
+
+    Args:
+        w: weights ``[K, M]`` (finite).
+        cfg: macro geometry and read-out (every macro the same).
+        device: technology.
+        seed: base seed; macro ``i`` gets ``macro_id = i``.
+        w_max: weight magnitude mapped to the full conductance window (default max |w|).
+    """
+
+    def __init__(self, w: torch.Tensor, cfg: CrossbarConfig, device: DeviceConfig | None = None,
+                 seed: int = 0, w_max: float | None = None) -> None:
+        w = torch.as_tensor(w, dtype=torch.float64)
+        if w.ndim != 2:
+            raise ValueError(f"TiledCrossbar: w must be 2-D, got shape {tuple(w.shape)}")
+        if not bool(torch.isfinite(w).all()):
+            i = int(torch.nonzero(~torch.isfinite(w).flatten())[0])
+            raise ValueError(f"TiledCrossbar: w[{i // w.shape[1]}, {i % w.shape[1]}] is not finite")
+        self.k, self.m = w.shape
+        self.cfg = cfg
+        self.plan = plan_tiles(self.k, self.m, cfg)
+        n_macros = 1 + max(p.macro for p in self.plan)
+        self.macros = [CrossbarMacro(cfg, device, seed=seed, macro_id=i) for i in range(n_macros)]
+        self.w_max = float(w.abs().max()) if w_max is None else float(w_max)
+        if not self.w_max > 0:
+            self.w_max = 1.0
+        self.reports = []
+        for i, mac in enumerate(self.macros):
+            full = torch.zeros(cfg.rows, cfg.cols, dtype=torch.float64)
+            for p in self.plan:
+                if p.macro == i:
+                    c0 = p.group0 * cfg.n_adc
+                    full[: p.k1 - p.k0, c0: c0 + p.m1 - p.m0] = w[p.k0:p.k1, p.m0:p.m1]
+            self.reports.append(mac.program_weights(full, w_max=self.w_max))
+        self.report = self.reports[0]
+
+    @property
+    def cells_used(self) -> int:
+        """Cells holding weights (two per weight)."""
+        return 2 * self.k * self.m
+
+    def reads_per_vector(self, in_bits: int) -> list[int]:
+        """Reads per input vector on each macro."""
+        r = [0] * len(self.macros)
+        for p in self.plan:
+            r[p.macro] += in_bits * p.groups
+        return r
+
+    def mvm(self, x: np.ndarray, in_bits: int, signed: bool, epoch: int = 0) -> np.ndarray:
+        """Hardware-model product of integer inputs ``[V, K]``: int64 ``[V, M]`` in ADC-code units.
+
+        Each output is ``sum over blocks, planes of s_b 2^b code``: the digital accumulation of
+        the partial sums of all row tiles.
+        """
+        x = np.asarray(x, dtype=np.int64)
+        if x.ndim != 2 or x.shape[1] != self.k:
+            raise ValueError(f"mvm: x must have shape [V, {self.k}], got {x.shape}")
+        check_range("x", x.reshape(-1), in_bits, signed)
+        V, A = x.shape[0], self.cfg.n_adc
+        rpv = self.reads_per_vector(in_bits)
+        base = [0] * len(self.macros)
+        y = np.zeros((V, self.m), dtype=np.int64)
+        weights = np.array([(-1 if (signed and b == in_bits - 1) else 1) << b for b in range(in_bits)], dtype=np.int64)
+        vk = torch.arange(V, dtype=torch.int64).reshape(V, 1)
+        for p in self.plan:
+            mac = self.macros[p.macro]
+            xt = np.zeros((V, self.cfg.rows), dtype=np.int64)
+            xt[:, : p.k1 - p.k0] = x[:, p.k0:p.k1]
+            planes = bit_plane_tensor(xt, in_bits, signed)
+            groups = torch.arange(p.group0, p.group0 + p.groups, dtype=torch.int64)
+            part = np.zeros((V, p.groups * A), dtype=np.int64)
+            for b in range(in_bits):
+                k = vk * rpv[p.macro] + base[p.macro] + b * p.groups + torch.arange(p.groups).reshape(1, -1)
+                codes = mac.read(planes[b], groups, k, epoch=epoch, check_binary=False).codes.numpy()
+                part += weights[b] * codes.reshape(V, p.groups * A)
+            base[p.macro] += in_bits * p.groups
+            y[:, p.m0:p.m1] += part[:, : p.m1 - p.m0]
+        return y
+
+    def codes_per_weight_unit(self) -> float:
+        """Mean ADC codes per (input 1) x (weight 1): divides :meth:`mvm` into weight units."""
+        mac = self.macros[0]
+        return float(mac.code_per_unit().mean()) * self.report.g_per_w_S / mac.device.g_step_S

@@ -1,0 +1,1 @@
+"""cocotb adapters that attach the analogue models to the HDL shells."""

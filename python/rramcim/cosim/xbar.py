@@ -1,0 +1,207 @@
+"""cocotb adapter: the Python crossbar model behind the ``cim_xbar_macro`` HDL shell.
+
+:class:`XbarMacroAdapter` watches the shell's input ports and drives its outputs from a
+:class:`~rramcim.analog.crossbar.CrossbarMacro` object, the same object the golden pipeline
+(:mod:`rramcim.golden.xbar_path`) evaluates, so the co-simulation and the hardware model
+share conductances and keyed noise.
+
+Timing (one Python wake-up per clock, at the falling edge, where the RTL's registered
+outputs are stable):
+
+* a conversion is requested by ``adc_start_i = 1`` at rising edge *n* (the sampling edge);
+  the adapter computes the read on the falling edge before it, using ``wl_i``, ``rd_en_i`` and
+  ``mux_sel_i`` as the RTL drives them into that edge;
+* ``adc_done_o`` is high for exactly the rising edge *n + T_CONV_CYC*, with the codes on
+  ``adc_code_o`` from then until the next conversion completes;
+* reads are numbered 0, 1, ... after each reset; the *epoch* counts completed resets
+  (0 after the first one). Both key the read noise (``docs/read_path.md``);
+* program port: ``prog_ready_o`` is held high; a VERIFY is answered by ``verify_valid_o``
+  one cycle later.
+
+Protocol violations (a start during a conversion, unknown values on the sampled inputs, a
+program operation on a cell outside the array) are recorded in :attr:`errors`; a bench
+asserts that the list is empty.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+
+from rramcim.analog.crossbar import CrossbarMacro, PulseOp
+from rramcim.fixedpoint import pack
+
+
+@dataclass
+class ReadRecord:
+    """One read as the macro saw it."""
+
+    epoch: int
+    index: int
+    group: int
+    rd_en: bool
+    rows_on: int
+    codes: list[int]
+    sim_time_ns: float = 0.0
+
+
+@dataclass
+class AdapterLog:
+    """What the adapter observed (for scoreboards and coverage)."""
+
+    reads: list[ReadRecord] = field(default_factory=list)
+    pulses: list[tuple[int, int, int, int]] = field(default_factory=list)
+    verifies: list[tuple[int, int, int, int]] = field(default_factory=list)
+
+
+def _bits_to_plane(value: int, n: int) -> torch.Tensor:
+    """Integer word-line bus -> float32 0/1 row vector (bit r = row r)."""
+    raw = value.to_bytes((n + 7) // 8, "little")
+    bits = np.unpackbits(np.frombuffer(raw, dtype=np.uint8), bitorder="little")[:n]
+    return torch.from_numpy(bits.astype(np.float32)).reshape(1, n)
+
+
+class XbarMacroAdapter:
+    """Drives a ``cim_xbar_macro`` shell instance from a :class:`CrossbarMacro`.
+
+    Args:
+        shell: cocotb handle of the shell instance (e.g. ``dut.u_macro``).
+        clk: clock handle.
+        rst_n: active-low reset handle (the periphery's reset).
+        macro: the analogue model (already programmed).
+        t_conv_cyc: conversion time in clock cycles (>= 1).
+    """
+
+    def __init__(self, shell, clk, rst_n, macro: CrossbarMacro, t_conv_cyc: int = 4) -> None:  # noqa: ANN001
+        if t_conv_cyc < 1:
+            raise ValueError(f"t_conv_cyc = {t_conv_cyc} must be >= 1")
+        self.shell, self.clk, self.rst_n = shell, clk, rst_n
+        self.macro = macro
+        self.t_conv_cyc = int(t_conv_cyc)
+        self.epoch = -1
+        self.read_index = 0
+        self.errors: list[str] = []
+        self.log = AdapterLog()
+        self._pending: tuple[int, int] | None = None  # (cycles left, packed codes)
+        self._done_high = False
+        self._verify_pending: int | None = None
+        self._verify_high = False
+        self._in_reset = True
+        self._task = None
+        cfg = macro.cfg
+        self._adc_w = cfg.adc_bits
+
+    def start(self) -> None:
+        """Start the adapter coroutine (call once, after the clock is running)."""
+        import cocotb
+
+        self.shell.adc_done_o.value = 0
+        self.shell.adc_code_o.value = 0
+        self.shell.prog_ready_o.value = 1
+        self.shell.verify_valid_o.value = 0
+        self.shell.verify_code_o.value = 0
+        self._task = cocotb.start_soon(self._run())
+
+    def stop(self) -> None:
+        """Stop the adapter coroutine."""
+        if self._task is not None:
+            self._task.cancel()
+            self._task = None
+
+    async def _run(self) -> None:
+        from cocotb.triggers import FallingEdge
+        from cocotb.simtime import get_sim_time
+
+        sh = self.shell
+        while True:
+            await FallingEdge(self.clk)
+            rst_v = self.rst_n.value
+            if not rst_v.is_resolvable or int(rst_v) == 0:
+                if not self._in_reset:
+                    self._in_reset = True
+                self._pending = None
+                self._verify_pending = None
+                if self._done_high:
+                    sh.adc_done_o.value = 0
+                    self._done_high = False
+                if self._verify_high:
+                    sh.verify_valid_o.value = 0
+                    self._verify_high = False
+                continue
+            if self._in_reset:
+                self._in_reset = False
+                self.epoch += 1
+                self.read_index = 0
+            # end of one-cycle pulses
+            if self._done_high:
+                sh.adc_done_o.value = 0
+                self._done_high = False
+            if self._verify_high:
+                sh.verify_valid_o.value = 0
+                self._verify_high = False
+            # conversion in flight
+            if self._pending is not None:
+                left, packed = self._pending
+                left -= 1
+                if left == 0:
+                    sh.adc_code_o.value = packed
+                    sh.adc_done_o.value = 1
+                    self._done_high = True
+                    self._pending = None
+                else:
+                    self._pending = (left, packed)
+            if self._verify_pending is not None:
+                sh.verify_code_o.value = self._verify_pending
+                sh.verify_valid_o.value = 1
+                self._verify_high = True
+                self._verify_pending = None
+            # new conversion sampled at the coming rising edge
+            st = sh.adc_start_i.value
+            if not st.is_resolvable:
+                self.errors.append(f"adc_start_i is {st} at {get_sim_time('ns')} ns")
+            elif int(st):
+                if self._pending is not None:
+                    self.errors.append(f"adc_start_i during a conversion at {get_sim_time('ns')} ns")
+                self._convert(get_sim_time("ns"))
+            pv = sh.prog_valid_i.value
+            if pv.is_resolvable and int(pv):
+                self._program()
+
+    def _convert(self, now_ns: float) -> None:
+        sh, m = self.shell, self.macro
+        wl, en, mux = sh.wl_i.value, sh.rd_en_i.value, sh.mux_sel_i.value
+        for name, v in (("wl_i", wl), ("rd_en_i", en), ("mux_sel_i", mux)):
+            if not v.is_resolvable:
+                self.errors.append(f"{name} = {v} at sampling time {now_ns} ns")
+                return
+        group = int(mux)
+        if group >= m.cfg.n_groups:
+            self.errors.append(f"mux_sel_i = {group} >= {m.cfg.n_groups} groups at {now_ns} ns")
+            return
+        plane = _bits_to_plane(int(wl), m.cfg.rows) if int(en) else torch.zeros(1, m.cfg.rows)
+        res = m.read(plane, group, self.read_index, epoch=self.epoch, check_binary=False)
+        codes = res.codes.reshape(-1).tolist()
+        self.log.reads.append(ReadRecord(self.epoch, self.read_index, group, bool(int(en)),
+                                         int(plane.sum()), codes, now_ns))
+        self.read_index += 1
+        self._pending = (self.t_conv_cyc, pack(codes, self._adc_w))
+
+    def _program(self) -> None:
+        sh, m = self.shell, self.macro
+        vals = [sh.prog_op_i.value, sh.prog_row_i.value, sh.prog_col_i.value, sh.prog_neg_i.value]
+        if not all(v.is_resolvable for v in vals):
+            self.errors.append(f"program port has unknown values {vals}")
+            return
+        op, row, col, neg = (int(v) for v in vals)
+        if row >= m.cfg.rows or col >= m.cfg.cols:
+            self.errors.append(f"program operation on cell ({row}, {col}) outside the array")
+            return
+        if PulseOp(op) is PulseOp.VERIFY:
+            code = m.verify(row, col, neg)
+            self.log.verifies.append((row, col, neg, code))
+            self._verify_pending = code
+        else:
+            m.pulse(op, row, col, neg)
+            self.log.pulses.append((op, row, col, neg))
