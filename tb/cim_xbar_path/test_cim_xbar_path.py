@@ -16,6 +16,7 @@ Testplan (feature -> test):
     ADC interface status counters (conversions, saturations)        -> run_random_stream, run_random_stall
     program/verify port (SET, RESET, VERIFY through the shell)      -> run_program_verify
     the checker catches a wrong model                               -> run_expect_fail
+    committed golden-vector case (tests/vectors/cim_xbar_path/)     -> run_vectors (own pytest entry)
 Coverage bins (fail on holes in run_random_stall): signed, unsigned, one plane, all planes,
 one tile, several tiles (if N_TILES > 1), every mux group read, clipped conversion, in-stream
 idle gap, out-stream stall.
@@ -341,6 +342,30 @@ async def run_expect_fail(dut) -> None:  # noqa: ANN001
     assert bad == 0, f"{bad} vectors differ (expected: the model is wrong)"
 
 
+@cocotb.test(skip=not os.environ.get("RRAMCIM_VECTOR_CASE"))
+async def run_vectors(dut) -> None:  # noqa: ANN001
+    """Stream a committed vector case; the RTL outputs must equal the file's ``acc`` array."""
+    from rramcim.golden.cases import xbar_path_macro_from_manifest
+    from rramcim.golden.vectors import load_vectors
+
+    vs = load_vectors(os.environ["RRAMCIM_VECTOR_CASE"])
+    tb = TB(dut)
+    macro, c = xbar_path_macro_from_manifest(vs.params)
+    g = macro.device.g_step_S
+    macro.set_conductances(torch.from_numpy(vs.arrays["g_pos"] * g), torch.from_numpy(vs.arrays["g_neg"] * g))
+    tb.macro = tb.adapter.macro = macro
+    await tb.start()
+    tb.set_cfg(c)
+    x = vs.arrays["x"]
+    send = cocotb.start_soon(tb.send_vectors(x, c))
+    got = await tb.recv_vectors(x.shape[0], c, tb.timeout_for(x.shape[0], c))
+    await send
+    assert not tb.adapter.errors, tb.adapter.errors[:5]
+    exp = vs.arrays["acc"].tolist()
+    bad = [v for v in range(len(exp)) if exp[v] != got[v]]
+    assert not bad, f"{vs.path}: vectors {bad} differ from the committed outputs"
+
+
 # --------------------------------------------------------------------------- pytest entry
 PARAM_SETS = {
     "r32_c16_a4_adc6_in4_t2": dict(N_ROWS=32, N_COLS=16, N_ADC=4, ADC_BITS=6, IN_BITS=4, N_TILES=2,
@@ -376,4 +401,21 @@ def test_cim_xbar_path(sim: str, params: dict[str, int], request: pytest.Fixture
 
     run_bench(sim=sim, nodeid=request.node.nodeid, toplevel="tb_cim_xbar_path",
               module="test_cim_xbar_path", sources=_sources(), parameters=params, bench_dir=HERE,
-              extra_env={"RRAMCIM_BENCH": "1", **({"SEED": os.environ["SEED"]} if "SEED" in os.environ else {})})
+              extra_env={"RRAMCIM_BENCH": "1"})
+
+
+@pytest.mark.sim
+@pytest.mark.parametrize("sim", _sims())
+def test_cim_xbar_path_vectors(sim: str, request: pytest.FixtureRequest) -> None:
+    """The committed vector case through the RTL; DUT parameters come from its manifest."""
+    from rramcim.golden.cases import VECTOR_ROOT
+    from rramcim.golden.vectors import load_vectors
+    from tb.vip.runner import run_bench
+
+    case = VECTOR_ROOT / "cim_xbar_path" / "smoke.json"
+    p = load_vectors(case).params
+    params = {k: p[k] for k in ("N_ROWS", "N_COLS", "N_ADC", "ADC_BITS", "IN_BITS", "N_TILES",
+                                "T_SETTLE_CYC", "T_CONV_CYC")}
+    run_bench(sim=sim, nodeid=request.node.nodeid, toplevel="tb_cim_xbar_path", module="test_cim_xbar_path",
+              sources=_sources(), parameters=params, bench_dir=HERE, testcase="run_vectors",
+              extra_env={"RRAMCIM_VECTOR_CASE": str(case)})

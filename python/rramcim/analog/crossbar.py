@@ -149,8 +149,23 @@ class ReadStats:
     clipped_programming: int = 0
 
     def reset(self) -> None:
+        """Zero every counter."""
         for f in dataclasses.fields(self):
             setattr(self, f.name, 0)
+
+    def op_counts(self, macs_equivalent: int = 0):  # noqa: ANN201 - avoids a cost import at module load
+        """These counts as :class:`rramcim.cost.OpCounts` for the cost model.
+
+        Every converted column is one column read, one ADC conversion and one digital
+        shift-add; every read is one column-mux switch; rows are driven by binary word-line
+        drivers, so there are no DAC conversions.
+        """
+        from rramcim.cost import OpCounts
+
+        return OpCounts(cell_reads=self.cell_reads, row_activations=self.row_activations,
+                        column_reads=self.conversions, reads=self.reads,
+                        adc_conversions=self.conversions, dac_conversions=0, mux_switches=self.reads,
+                        digital_adds=self.conversions, macs_equivalent=macs_equivalent)
 
 
 @dataclass(frozen=True)

@@ -128,7 +128,7 @@ def _check_width(path: Path, name: str, a: np.ndarray, width: int, signed: bool)
     if bad.size:
         i = int(bad[0])
         raise VectorFileError(
-            f"{path}: array '{name}' element {np.unravel_index(i, a.shape)} = {int(a.flat[i])} does not fit "
+            f"{path}: array '{name}' element {tuple(int(j) for j in np.unravel_index(i, a.shape))} = {int(a.flat[i])} does not fit "
             f"width {width} ({'signed' if signed else 'unsigned'}, [{lo}, {hi}])"
         )
 

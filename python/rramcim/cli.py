@@ -1,0 +1,217 @@
+"""The ``rramcim`` command: ``golden``, ``sim``, ``bench``, ``report``.
+
+Run ``rramcim <command> --help`` for the options of each.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+BUILD = REPO / "build"
+
+
+def _table(rows: list[tuple[str, str]], title: str) -> str:
+    w = max(len(k) for k, _ in rows)
+    v = max(len(x) for _, x in rows)
+    line = "+" + "-" * (w + 2) + "+" + "-" * (v + 2) + "+"
+    out = [title, line]
+    out += [f"| {k:<{w}} | {x:>{v}} |" for k, x in rows]
+    out.append(line)
+    return "\n".join(out)
+
+
+# ----------------------------------------------------------------------------- golden
+def cmd_golden(args: argparse.Namespace) -> int:
+    """Regenerate committed vector cases (or check them)."""
+    import tempfile
+
+    from rramcim.golden.cases import CASES, VECTOR_ROOT
+    from rramcim.golden.vectors import load_vectors
+
+    names = list(CASES) if args.case == "all" else [args.case]
+    unknown = [n for n in names if n not in CASES]
+    if unknown:
+        print(f"rramcim golden: unknown case(s) {unknown}; known: {', '.join(CASES)}", file=sys.stderr)
+        return 2
+    status = 0
+    for name in names:
+        if args.check:
+            with tempfile.TemporaryDirectory() as tmp:
+                new = load_vectors(CASES[name](tmp))
+                old = load_vectors(VECTOR_ROOT / f"{name}.json")
+                same = new.manifest["sha256"] == old.manifest["sha256"] and new.params == old.params
+                print(f"{name}: {'identical' if same else 'DIFFERS from the committed vectors'}")
+                status |= 0 if same else 1
+        else:
+            root = Path(args.out) if args.out else VECTOR_ROOT
+            path = CASES[name](root)
+            print(f"{name}: wrote {path} and {path.with_suffix('.npz').name}")
+            if args.readmemh:
+                from rramcim.golden.vectors import write_readmemh
+
+                vs = load_vectors(path)
+                for arr, spec in vs.manifest["arrays"].items():
+                    mem = path.parent / f"{path.stem}_{arr}.mem"
+                    write_readmemh(mem, vs.arrays[arr], spec["width"])
+                    print(f"  $readmemh: {mem}")
+    return status
+
+
+# ----------------------------------------------------------------------------- sim
+SIM_DEMO_PARAMS = dict(N_ROWS=512, N_COLS=256, N_ADC=32, ADC_BITS=8, IN_BITS=4, N_TILES=1,
+                       T_SETTLE_CYC=2, T_CONV_CYC=4)
+
+
+def cmd_sim(args: argparse.Namespace) -> int:
+    """Run the end-to-end demos through the RTL and print the summary."""
+    from tb.vip.runner import run_bench
+
+    out_dir = Path(args.out)
+    json_path = out_dir / "sim" / "xbar_path.json"
+    if json_path.exists():
+        json_path.unlink()
+    here = REPO / "tb" / "cim_xbar_path"
+    env = {"RRAMCIM_DEMO_VECTORS": str(args.vectors), "RRAMCIM_DEMO_OUT": str(json_path)}
+    if args.seed is not None:
+        os.environ["SEED"] = str(args.seed)
+    print(f"rramcim sim: read path, {SIM_DEMO_PARAMS['N_ROWS']} x {SIM_DEMO_PARAMS['N_COLS']} macro, "
+          f"{args.vectors} vectors through the RTL on {args.sim} ...", flush=True)
+    t0 = time.perf_counter()
+    error = None
+    try:
+        run_bench(sim=args.sim, nodeid=f"make_sim_xbar_path_{args.sim}", toplevel="tb_cim_xbar_path",
+                  module="sim_cim_xbar_path", testcase="run_demo",
+                  sources=[REPO / "rtl" / "cim_adc_if.sv", REPO / "rtl" / "cim_xbar_ctrl.sv",
+                           REPO / "models" / "hdl" / "cim_xbar_macro.sv", here / "tb_cim_xbar_path.sv"],
+                  parameters=SIM_DEMO_PARAMS, bench_dir=here, extra_env=env)
+    except SystemExit as e:  # cocotb-test reports failing tests this way
+        error = str(e)
+    wall = time.perf_counter() - t0
+    if not json_path.exists():
+        print(f"rramcim sim: the read-path simulation produced no result ({error})", file=sys.stderr)
+        return 1
+    res = json.loads(json_path.read_text())
+    res["wall_s_total"] = wall
+    json_path.write_text(json.dumps(res, indent=2))
+    print(summary_text(res))
+    from rramcim.report.html import write_report
+
+    page = write_report(out_dir)
+    print(f"\nreport: {page}")
+    if error or res["mismatch_words"] or res["protocol_errors"]:
+        print(f"rramcim sim: FAILED ({error or res['first_mismatch'] or res['protocol_errors']})", file=sys.stderr)
+        return 1
+    return 0
+
+
+def energy_rows(res: dict) -> tuple[list[tuple[str, str]], dict]:
+    """Energy per read and projected gain from a demo result (cost model of rramcim.cost)."""
+    from rramcim.cost import OpCounts, default_cost_model
+
+    st = res["stats_rtl_run"]
+    macs = res["macs_per_vector"] * res["vectors_rtl"]
+    counts = OpCounts(cell_reads=st["cell_reads"], row_activations=st["row_activations"],
+                      column_reads=st["conversions"], reads=st["reads"], adc_conversions=st["conversions"],
+                      dac_conversions=0, mux_switches=st["reads"], digital_adds=st["conversions"],
+                      macs_equivalent=macs)
+    model = default_cost_model()
+    e = model.energy(counts)
+    gain = model.gain(counts)
+    rows = [
+        ("energy per read (model)", f"{e.total_J / max(1, st['reads']) * 1e12:.2f} pJ"),
+        ("energy per vector (model)", f"{e.total_J / max(1, res['vectors_rtl']) * 1e9:.3f} nJ"),
+        ("  of which ADC", f"{100 * e.adc_J / e.total_J:.1f} %"),
+        ("A100 energy per vector", f"{model.baseline_energy(res['macs_per_vector']) * 1e9:.3f} nJ"),
+        ("projected energy gain", f"{gain.energy_ratio:.2f} x"),
+    ]
+    return rows, {"energy_J": e.components(), "total_J": e.total_J, "gain": gain.energy_ratio}
+
+
+def summary_text(res: dict) -> str:
+    """The `make sim` summary table of the read-path demo."""
+    p = res["params"]
+    rows = [
+        ("simulator", res["simulator"]),
+        ("macro", f"{p['N_ROWS']} x {p['N_COLS']} pairs, {p['N_ADC']} ADCs x {p['ADC_BITS']} b"),
+        ("inputs", f"{p['IN_BITS']}-bit, bit-serial"),
+        ("vectors through RTL", str(res["vectors_rtl"])),
+        ("reads (RTL / golden)", f"{res['reads_rtl']} / {res['reads_golden']}"),
+        ("mismatching output words", str(res["mismatch_words"])),
+        ("ADC saturation flags (RTL / golden)", f"{res['adc_sat_flags_rtl']} / {res['adc_sat_flags_golden']}"),
+        ("clipped conversions (model)", f"{res['clipped_conversions']} of {res['conversions']}"),
+        ("error vs software, RTL subset", f"{100 * res['error_rtl_vs_software']['nrmse']:.2f} % NRMSE"),
+        ("error vs software, HW model 1024",
+         f"{100 * res['error_hw_model_vs_software_1024']['nrmse']:.2f} % NRMSE"),
+        ("RTL clock cycles", str(res["cycles"])),
+        ("wall time RTL / HW model", f"{res['wall_s_rtl']:.1f} s / {res['wall_s_hw_model'] * 1e3:.1f} ms"),
+    ]
+    erows, _ = energy_rows(res)
+    return _table(rows + erows, "Read path (cim_xbar_ctrl + cim_adc_if + RRAM macro model)")
+
+
+# ----------------------------------------------------------------------------- bench
+def cmd_bench(args: argparse.Namespace) -> int:
+    """Hardware-model noisy MVM against plain float32 torch matmul, side by side."""
+    from rramcim.bench import run_mvm_bench
+
+    text, rows = run_mvm_bench(batch=args.batch, repeat=args.repeat, threads=args.threads)
+    print(text)
+    out = Path(args.out) / "bench" / "mvm.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(rows, indent=2))
+    print(f"\nwrote {out}")
+    return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    """Rebuild the HTML report from the last results."""
+    from rramcim.report.html import write_report
+
+    print(write_report(Path(args.out)))
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``rramcim`` command."""
+    ap = argparse.ArgumentParser(prog="rramcim", description=__doc__.splitlines()[0])
+    sub = ap.add_subparsers(dest="cmd", required=True)
+
+    g = sub.add_parser("golden", help="regenerate (or --check) the committed golden vectors")
+    g.add_argument("case", nargs="?", default="all", help="<module>/<case> or 'all' (default)")
+    g.add_argument("--out", help="write into this folder instead of tests/vectors")
+    g.add_argument("--check", action="store_true", help="compare with the committed vectors; exit 1 on a difference")
+    g.add_argument("--readmemh", action="store_true", help="also write $readmemh files of every array")
+    g.set_defaults(func=cmd_golden)
+
+    s = sub.add_parser("sim", help="run the end-to-end demos through the RTL and print the summary")
+    s.add_argument("--sim", default=os.environ.get("SIM", "icarus"), choices=["icarus", "verilator"])
+    s.add_argument("--vectors", type=int, default=64, help="input vectors through the RTL (default 64)")
+    s.add_argument("--seed", type=int, help="COCOTB_RANDOM_SEED (default: random, logged)")
+    s.add_argument("--out", default=str(BUILD), help="output folder (default build/)")
+    s.set_defaults(func=cmd_sim)
+
+    b = sub.add_parser("bench", help="hardware-model MVM throughput vs plain torch matmul")
+    b.add_argument("--batch", type=int, default=1024)
+    b.add_argument("--repeat", type=int, default=20)
+    b.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
+    b.add_argument("--out", default=str(BUILD))
+    b.set_defaults(func=cmd_bench)
+
+    r = sub.add_parser("report", help="rebuild build/report/index.html from the last results")
+    r.add_argument("--out", default=str(BUILD))
+    r.set_defaults(func=cmd_report)
+
+    args = ap.parse_args(argv)
+    if str(REPO) not in sys.path:
+        sys.path.insert(0, str(REPO))
+    return int(args.func(args) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Reports: summary tables, plots and the HTML page written by ``make sim``."""
