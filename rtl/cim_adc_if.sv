@@ -17,7 +17,7 @@
 // Latency (cycles, counted in rising edges after the edge that accepts the request;
 //          T_CONV = number of edges from the edge that samples adc_start_o to the edge that
 //          samples adc_done_i, i.e. the macro's T_CONV_CYC)
-//   - mux_sel_o changes on the accepting edge.
+//   - mux_sel_o takes the group on the accepting edge (good groups only).
 //   - adc_start_o is high in the cycle ending at edge T_SETTLE_CYC + 1, so the mux has
 //     T_SETTLE_CYC full cycles to settle before the start cycle.
 //   - normal conversion: rsp_valid_o is first sampled high at edge T_SETTLE_CYC + T_CONV + 2.
@@ -62,8 +62,8 @@
 // Parameters (unit, legal range)
 //   N_ADC          ADC channels, 1 .. 256
 //   ADC_BITS       ADC resolution in bits, 2 .. 16
-//   N_GROUPS       column-mux groups, 1 .. 4096; select width MuxW = N_GROUPS > 1 ?
-//                  $clog2(N_GROUPS) : 1 (MUX_W in docs/read_path.md)
+//   N_GROUPS       column-mux groups, 1 .. 4096; req_group_i / mux_sel_o are
+//                  MuxW = (N_GROUPS > 1 ? $clog2(N_GROUPS) : 1) bits wide
 //   T_SETTLE_CYC   clock cycles between the mux change and the start cycle, 0 .. 255
 //   T_TIMEOUT_CYC  clock cycles waited for adc_done_i after the start cycle, 1 .. 65535
 module cim_adc_if #(
@@ -72,8 +72,8 @@ module cim_adc_if #(
   parameter int N_GROUPS      = 8,
   parameter int T_SETTLE_CYC  = 2,
   parameter int T_TIMEOUT_CYC = 1024,
-  localparam int MuxW        = N_GROUPS > 1 ? $clog2(N_GROUPS) : 1,
-  localparam int CodeW       = N_ADC * ADC_BITS
+  localparam int MuxW          = N_GROUPS > 1 ? $clog2(N_GROUPS) : 1,
+  localparam int CodeW         = N_ADC * ADC_BITS
 ) (
   input  logic              clk_i,
   input  logic              rst_ni,
@@ -122,7 +122,7 @@ module cim_adc_if #(
   // settle / timeout down-counter: holds T_SETTLE_CYC-1 and T_TIMEOUT_CYC-1
   localparam int CntMax = T_TIMEOUT_CYC > T_SETTLE_CYC ? T_TIMEOUT_CYC : T_SETTLE_CYC;
   localparam int CntW   = CntMax > 1 ? $clog2(CntMax) : 1;
-  localparam int PopW = $clog2(N_ADC + 1);         // saturated channels in one conversion
+  localparam int PopW   = $clog2(N_ADC + 1);  // saturated channels in one conversion
   localparam logic [CntW-1:0] SettleLoad  = CntW'(T_SETTLE_CYC > 0 ? T_SETTLE_CYC - 1 : 0);
   localparam logic [CntW-1:0] TimeoutLoad = CntW'(T_TIMEOUT_CYC - 1);
   localparam logic [ADC_BITS-1:0] CodeMin = {1'b1, {(ADC_BITS - 1) {1'b0}}};
@@ -299,6 +299,10 @@ module cim_adc_if #(
   // Run-time invariants (simulation only)
   // ---------------------------------------------------------------------------------------
 `ifndef SYNTHESIS
+  // Checked only after a reset has been seen (inputs and state are unknown before), so a
+  // clock edge at time 0 cannot fire them. A failure ends the simulation ($fatal) on every
+  // simulator: Icarus only prints a $error and would let a bench pass.
+  logic              chk_armed_q;
   logic              chk_rsp_stall_q;
   logic              chk_req_stall_q;
   logic [CodeW-1:0]  chk_code_q;
@@ -306,21 +310,24 @@ module cim_adc_if #(
   logic              chk_tmo_q;
   logic [MuxW-1:0]   chk_group_q;
 
+  initial chk_armed_q = 1'b0;
+
   always @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
+      chk_armed_q     <= 1'b1;
       chk_rsp_stall_q <= 1'b0;
       chk_req_stall_q <= 1'b0;
-    end else begin
+    end else if (chk_armed_q) begin
       assert (!adc_done_i || state_q == StWait)
-        else $error("cim_adc_if: adc_done_i outside WAIT (state %0d)", state_q);
+        else $fatal(1, "cim_adc_if: adc_done_i outside WAIT (state %0d)", state_q);
       if (chk_rsp_stall_q) begin
         assert (rsp_valid_o && rsp_code_o == chk_code_q && rsp_sat_o == chk_sat_q
                 && rsp_timeout_o == chk_tmo_q)
-          else $error("cim_adc_if: response changed while stalled");
+          else $fatal(1, "cim_adc_if: response changed or withdrawn while stalled");
       end
       if (chk_req_stall_q) begin
         assert (req_valid_i && req_group_i == chk_group_q)
-          else $error("cim_adc_if: req_valid_i dropped or req_group_i changed while stalled");
+          else $fatal(1, "cim_adc_if: req_valid_i dropped or req_group_i changed while stalled");
       end
       chk_rsp_stall_q <= rsp_valid_o && !rsp_ready_i;
       chk_req_stall_q <= req_valid_i && !req_ready_o;

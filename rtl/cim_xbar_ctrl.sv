@@ -12,13 +12,14 @@
 //   of a vector add into the same accumulators. After the last read of the last tile the
 //   accumulators leave as cfg_groups_i output beats (one per group, out_last_o on the last).
 //
-// Latency (clock cycles, no stalls, ADC response one cycle after the request)
-//   Tile accepted -> first request: 1. One read: 2 + (response latency - 1). After the last
-//   tile of a vector the read loop ends, the tile slot is free again after the tile's last
-//   read, and the first output beat is valid 1 cycle after the last response. The next vector
-//   is accepted in the cycle after its last output beat transfers (no overlap between vectors).
-//   A vector costs T * (1 + B * G * (1 + L)) + G cycles (T tiles, B bit planes, G groups,
-//   L = response latency >= 1, no back-pressure).
+// Latency (clock edges; L = edges from a request transfer to its response transfer, >= 1,
+//   L = 1 when cim_adc_if answers in the cycle after accepting; no stalls)
+//   req_valid_o rises in the cycle after a tile transfers; each read takes 1 + L edges (the
+//   next request is valid in the cycle after the previous response transfers); after the last
+//   read of a tile the next tile can transfer 1 edge later, after the last read of the last tile
+//   the first output beat is valid in the next cycle; a new vector can transfer in the cycle
+//   after its predecessor's last output beat. A vector of T tiles, B bit planes and G groups
+//   takes T * (1 + B*G*(1 + L)) + G edges. Vectors do not overlap.
 //
 // Handshakes (AXI-Stream rules: transfer on valid && ready; valid never waits for ready; data
 //   stable while stalled)
@@ -38,17 +39,18 @@
 // Configuration
 //   cfg_tiles_i (1..N_TILES), cfg_groups_i (1..N_GROUPS, cfg_tiles_i*cfg_groups_i <= N_GROUPS),
 //   cfg_in_bits_i (1..IN_BITS) and cfg_in_signed_i are sampled when the first tile of a vector
-//   transfers and must be stable from then until the vector's last output beat (the controller
-//   uses its sampled copy; the sources must not change between vectors' tiles). err_cfg_o is
-//   a combinational check of the current cfg_* inputs: it is 1 while they are illegal, and
-//   while it is 1 in_ready_o stays 0 for a new vector. A vector already in flight is not
-//   affected. Only the low cfg_in_bits_i bits of every input element are used.
+//   transfers; the contract requires them stable until that vector's last output beat (the
+//   controller itself only uses the sampled copy, so a change mid-vector has no effect on the
+//   vector in flight). err_cfg_o is a combinational check of the current cfg_* inputs: 1
+//   while they are illegal; while it is 1, in_ready_o stays 0 for the first tile of a vector,
+//   so the tile waits at the source and nothing is lost. Only the low cfg_in_bits_i bits of
+//   every input element are used (higher bits are ignored).
 //
 // Word lines
-//   wl_o[r] = bit b of element r of the current tile (b = current bit plane); wl_o comes
-//   straight from flip-flops (a per-element shift register), so it is glitch-free. It is all
-//   zero after reset and whenever no tile is held (between the last read of a tile and the
-//   next tile).
+//   wl_o[r] = bit b of element r of the current tile (b = current bit plane). The held tile
+//   shifts right by one bit per bit plane and wl_o[r] is bit 0 of element r, so wl_o comes
+//   straight from flip-flops (glitch-free). It is all zero after reset and from the last read
+//   of a tile until the next tile transfers.
 //
 // Status
 //   busy_o: a vector is in flight (from the transfer of its first tile to the transfer of its
@@ -58,9 +60,10 @@
 //
 // Reset
 //   rst_ni asynchronous assert, active low (release synchronised at the top level). All state,
-//   the accumulators, the held tile and both counters clear; a vector in flight is abandoned
-//   and a response still in flight at the ADC interface must be discarded there (cim_adc_if
-//   shares the reset).
+//   the accumulators, the held tile and both counters clear at once; a vector in flight is
+//   abandoned (a response still in flight must be discarded by cim_adc_if, which shares the
+//   reset). in_ready_o is 0 during reset and in the first cycle after its release, so no
+//   source can see a transfer that the controller did not take.
 //
 // Parameters (unit, legal range; an illegal value stops elaboration)
 //   N_ROWS    word lines of the macro, 2 .. 4096
@@ -72,8 +75,9 @@
 //   ACC_W     accumulator width in bits, >= ADC_BITS + IN_BITS + $clog2(N_TILES) + 1
 //             (default: that minimum, which excludes overflow)
 //
-// Area note: the accumulators are N_GROUPS*N_ADC*ACC_W flip-flops and the held tile
-//   N_ROWS*IN_BITS flip-flops (5120 + 4096 for the defaults).
+// Area: the accumulators are N_GROUPS*N_ADC*ACC_W flip-flops and the held tile
+//   N_ROWS*IN_BITS (4608 + 4096 for the defaults); read/output mux N_GROUPS:1 of N_ADC*ACC_W
+//   bits, N_ADC adders and barrel shifters of ACC_W bits.
 module cim_xbar_ctrl #(
   parameter int  N_ROWS   = 512,
   parameter int  IN_BITS  = 8,
@@ -327,10 +331,14 @@ module cim_xbar_ctrl #(
             grp_d  = '0;
             mgrp_d = base_q;
             bit_d  = bit_q + BIT_W'(1);
-            // One shift of the whole register: bit b of every element reaches its bit 0 after
-            // b shifts. Bits that cross into the top of the next lower element would need
-            // IN_BITS shifts to reach its bit 0, but at most IN_BITS - 1 happen per tile.
+            // Every element shifts right by one: bit b reaches bit 0 (= wl_o) after b shifts.
+            // Zero-filling each element's top bit is not needed for correctness (a bit that
+            // crossed from the element above would need IN_BITS shifts to reach bit 0, at most
+            // IN_BITS - 1 happen per tile) but it is cheaper: Yosys 0.23 saves one mux per row.
             tile_d = tile_q >> 1;
+            for (int r = 0; r < N_ROWS; r++) begin
+              tile_d[r*IN_BITS + IN_BITS - 1] = 1'b0;
+            end
           end else begin
             // tile done: release it (word lines go to zero)
             grp_d  = '0;

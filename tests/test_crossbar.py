@@ -22,8 +22,13 @@ def small_cfg(**kw: object) -> CrossbarConfig:
 
 @pytest.mark.parametrize(
     ("field", "value", "match"),
-    [("rows", 1, "rows"), ("cols", 30, "multiple of n_adc"), ("adc_bits", 17, "adc_bits"),
-     ("adc_full_scale_A", 0.0, "adc_full_scale_A"), ("r_wire_ohm", -1.0, "r_wire_ohm")],
+    [
+        ("rows", 1, "rows"),
+        ("cols", 30, "multiple of n_adc"),
+        ("adc_bits", 17, "adc_bits"),
+        ("adc_full_scale_A", 0.0, "adc_full_scale_A"),
+        ("r_wire_ohm", -1.0, "r_wire_ohm"),
+    ],
 )
 def test_config_out_of_range(field: str, value: object, match: str) -> None:
     with pytest.raises(ValueError, match=match):
@@ -38,12 +43,19 @@ def test_default_is_the_40nm_macro() -> None:
 def test_weight_mapping_is_differential_and_linear(ideal_dev: DeviceConfig) -> None:
     m = CrossbarMacro(small_cfg(), ideal_dev, seed=1)
     levels = torch.linspace(-1, 1, ideal_dev.n_levels * 2 - 1, dtype=torch.float64)
-    w = levels[torch.randint(0, levels.numel(), (64, 32), generator=torch.Generator().manual_seed(0))]
+    w = levels[
+        torch.randint(0, levels.numel(), (64, 32), generator=torch.Generator().manual_seed(0))
+    ]
     rep = m.program_weights(w, w_max=1.0)
     gp, gn = m.conductances()
     assert rep.n_clipped == 0 and rep.n_stuck == 0
     # one of the two cells of every pair sits at g_min
-    assert bool((torch.minimum(gp, gn) == ideal_dev.to_grid(torch.tensor(ideal_dev.g_min_S, dtype=torch.float64))).all())
+    assert bool(
+        (
+            torch.minimum(gp, gn)
+            == ideal_dev.to_grid(torch.tensor(ideal_dev.g_min_S, dtype=torch.float64))
+        ).all()
+    )
     dg = gp - gn
     span = ideal_dev.g_max_S - ideal_dev.g_min_S
     step = span / (ideal_dev.n_levels - 1)
@@ -72,7 +84,9 @@ def test_noiseless_read_equals_exact_formula(ideal_dev: DeviceConfig) -> None:
     i_exact = acc * (ideal_dev.read_gain * ideal_dev.v_read_V * ideal_dev.g_step_S)
     codes = np.clip(np.floor(i_exact / lsb + 0.5), -128, 127).astype(np.int64)
     assert np.array_equal(res.codes.reshape(50, -1).numpy(), codes)
-    assert m.stats.saturations == int(((i_exact / lsb + 0.5 >= 128) | (i_exact / lsb + 0.5 < -128)).sum())
+    assert m.stats.saturations == int(
+        ((i_exact / lsb + 0.5 >= 128) | (i_exact / lsb + 0.5 < -128)).sum()
+    )
 
 
 def test_batched_equals_single_reads_and_any_order() -> None:
@@ -85,7 +99,7 @@ def test_batched_equals_single_reads_and_any_order() -> None:
     batch = m.read(x, g, k, epoch=2).codes
     for v in (0, 17, 39):
         for j in range(4):
-            one = m.read(x[v:v + 1], int(g[j]), int(k[v, j]), epoch=2).codes
+            one = m.read(x[v : v + 1], int(g[j]), int(k[v, j]), epoch=2).codes
             assert torch.equal(one[0, 0], batch[v, j])
     rev = m.read(x.flip(0), g, k.flip(0), epoch=2).codes
     assert torch.equal(rev.flip(0), batch)
@@ -109,7 +123,9 @@ def test_output_referred_noise_equals_per_cell_noise(ideal_dev: DeviceConfig) ->
     on = x[0].bool()
     k = dev.read_gain * dev.v_read_V
     ideal = k * ((gp - gn)[on].sum(0))
-    per_cell = torch.randn(n, int(on.sum()) * 2, 4, generator=gen, dtype=torch.float64) * dev.read_noise_S
+    per_cell = (
+        torch.randn(n, int(on.sum()) * 2, 4, generator=gen, dtype=torch.float64) * dev.read_noise_S
+    )
     i_ref = ideal + k * per_cell.sum(1)
     i_ref = torch.floor(i_ref / cfg.adc_lsb_A + 0.5) * cfg.adc_lsb_A  # the same ADC quantisation
     sigma_expect = k * dev.read_noise_S * math.sqrt(2 * int(on.sum()))
@@ -170,7 +186,11 @@ def test_program_verify_port(ideal_dev: DeviceConfig) -> None:
 
 
 def test_form_random_array(dev40: DeviceConfig) -> None:
-    m = CrossbarMacro(CrossbarConfig(rows=128, cols=64, n_adc=8), dev40.replace(p_stuck_lrs=0, p_stuck_hrs=0), seed=8)
+    m = CrossbarMacro(
+        CrossbarConfig(rows=128, cols=64, n_adc=8),
+        dev40.replace(p_stuck_lrs=0, p_stuck_hrs=0),
+        seed=8,
+    )
     formed = m.form_random()
     gp, gn = m.conductances()
     d = (gp - gn)[formed[0] & formed[1]]
@@ -180,7 +200,11 @@ def test_form_random_array(dev40: DeviceConfig) -> None:
 def test_plan_tiles_layout() -> None:
     cfg = CrossbarConfig(rows=64, cols=32, n_adc=8)
     plan = plan_tiles(150, 20, cfg)  # 3 row tiles, 1 column block of 3 groups
-    assert [(p.row_tile, p.macro, p.group0, p.groups) for p in plan] == [(0, 0, 0, 3), (1, 1, 0, 3), (2, 2, 0, 3)]
+    assert [(p.row_tile, p.macro, p.group0, p.groups) for p in plan] == [
+        (0, 0, 0, 3),
+        (1, 1, 0, 3),
+        (2, 2, 0, 3),
+    ]
     plan = plan_tiles(100, 8, cfg)
     assert [(p.row_tile, p.macro, p.group0) for p in plan] == [(0, 0, 0), (1, 0, 1)]
 

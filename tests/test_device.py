@@ -38,13 +38,20 @@ def test_preset_cites_every_field(dev40: DeviceConfig) -> None:
         ("v_form_max_V", 1.0, "v_form_max_V"),
     ],
 )
-def test_out_of_range_config_is_a_clear_error(dev40: DeviceConfig, field: str, value: float, match: str) -> None:
+def test_out_of_range_config_is_a_clear_error(
+    dev40: DeviceConfig, field: str, value: float, match: str
+) -> None:
     with pytest.raises(ValueError, match=match):
         dev40.replace(**{field: value})
 
 
 def test_bad_parameter_file_names_file_and_field(tmp_path, dev40: DeviceConfig) -> None:  # noqa: ANN001
-    src = json.loads((__import__("rramcim.analog.device", fromlist=["PARAMS_DIR"]).PARAMS_DIR / "rram_40nm.json").read_text())
+    src = json.loads(
+        (
+            __import__("rramcim.analog.device", fromlist=["PARAMS_DIR"]).PARAMS_DIR
+            / "rram_40nm.json"
+        ).read_text()
+    )
     src["params"]["g_max_S"]["value"] = -1.0
     p = tmp_path / "bad.json"
     p.write_text(json.dumps(src))
@@ -59,7 +66,9 @@ def test_bad_parameter_file_names_file_and_field(tmp_path, dev40: DeviceConfig) 
 def test_levels(dev40: DeviceConfig) -> None:
     lv = dev40.levels_S
     assert lv.numel() == dev40.n_levels
-    assert float(lv[0]) == pytest.approx(dev40.g_min_S) and float(lv[-1]) == pytest.approx(dev40.g_max_S)
+    assert float(lv[0]) == pytest.approx(dev40.g_min_S) and float(lv[-1]) == pytest.approx(
+        dev40.g_max_S
+    )
     assert bool((lv[1:] > lv[:-1]).all())
 
 
@@ -70,7 +79,9 @@ def test_programmed_level_sigma(dev40: DeviceConfig) -> None:
     g, n_clip = m.program(cells(), torch.full((N,), float(target), dtype=torch.float64))
     expect = math.sqrt((0.05 * float(target)) ** 2 + cfg.prog_noise_abs_S**2)
     assert n_clip == 0
-    assert float(g.mean()) == pytest.approx(float(target), abs=4 * expect / math.sqrt(N) + cfg.g_step_S)
+    assert float(g.mean()) == pytest.approx(
+        float(target), abs=4 * expect / math.sqrt(N) + cfg.g_step_S
+    )
     assert float(g.std()) == pytest.approx(expect, rel=0.02)
 
 

@@ -22,8 +22,15 @@ from rramcim.golden.xbar_path import run_read_path
 
 @pytest.fixture()
 def case(tmp_path: Path) -> Path:
-    return save_vectors(tmp_path, "blk", "c", "tests:case", 3, {"W": 4},
-                        {"a": (np.array([[1, -2], [3, -4]]), 4, True), "b": (np.arange(5), 3, False)})
+    return save_vectors(
+        tmp_path,
+        "blk",
+        "c",
+        "tests:case",
+        3,
+        {"W": 4},
+        {"a": (np.array([[1, -2], [3, -4]]), 4, True), "b": (np.arange(5), 3, False)},
+    )
 
 
 def test_roundtrip(case: Path) -> None:
@@ -39,7 +46,9 @@ def test_corrupted_data_is_caught(case: Path) -> None:
         data = {k: z[k].copy() for k in z.files}
     data["a"][0, 0] = 2
     np.savez(npz, **data)
-    with pytest.raises(VectorFileError, match=r"c\.npz: content hash .* does not match manifest field 'sha256'"):
+    with pytest.raises(
+        VectorFileError, match=r"c\.npz: content hash .* does not match manifest field 'sha256'"
+    ):
         load_vectors(case)
 
 
@@ -55,8 +64,14 @@ def test_truncated_npz_is_an_error(case: Path) -> None:
     [
         (lambda m: m.pop("seed"), "manifest field 'seed' is missing"),
         (lambda m: m["arrays"]["a"].pop("width"), "field 'arrays.a.width' is missing"),
-        (lambda m: m["arrays"]["a"].__setitem__("shape", [4]), r"array 'a' has shape \[2, 2\], manifest field 'arrays.a.shape'"),
-        (lambda m: m["arrays"]["a"].__setitem__("width", 2), r"array 'a' element .* does not fit width 2"),
+        (
+            lambda m: m["arrays"]["a"].__setitem__("shape", [4]),
+            r"array 'a' has shape \[2, 2\], manifest field 'arrays.a.shape'",
+        ),
+        (
+            lambda m: m["arrays"]["a"].__setitem__("width", 2),
+            r"array 'a' element .* does not fit width 2",
+        ),
         (lambda m: m["arrays"].pop("b"), r"array\(s\) \['b'\] are not declared"),
     ],
 )
@@ -86,7 +101,9 @@ def test_committed_vectors_regenerate_identically(name: str, tmp_path: Path) -> 
     fresh = load_vectors(CASES[name](tmp_path))
     assert fresh.params == committed.params, "generator parameters changed: run `make golden`"
     for k in committed.arrays:
-        assert np.array_equal(fresh.arrays[k], committed.arrays[k]), f"array '{k}' differs: run `make golden`"
+        assert np.array_equal(fresh.arrays[k], committed.arrays[k]), (
+            f"array '{k}' differs: run `make golden`"
+        )
     assert fresh.manifest["sha256"] == committed.manifest["sha256"]
 
 
@@ -96,7 +113,9 @@ def test_xbar_path_case_rebuilds_from_manifest() -> None:
     g = macro.device.g_step_S
     import torch
 
-    macro.set_conductances(torch.from_numpy(vs.arrays["g_pos"] * g), torch.from_numpy(vs.arrays["g_neg"] * g))
+    macro.set_conductances(
+        torch.from_numpy(vs.arrays["g_pos"] * g), torch.from_numpy(vs.arrays["g_neg"] * g)
+    )
     res = run_read_path(macro, vs.arrays["x"], rp)
     assert np.array_equal(res.acc, vs.arrays["acc"])
     assert np.array_equal(res.codes, vs.arrays["codes"])

@@ -26,6 +26,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+
 from rramcim.analog.device import cell_current_A
 
 ROOT = Path(__file__).resolve().parents[1]

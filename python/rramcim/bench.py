@@ -31,7 +31,9 @@ def _cpu_name() -> str:
     return platform.processor() or platform.machine()
 
 
-def _pair(ref: Callable[[], object], model: Callable[[], object], repeat: int) -> tuple[float, float]:
+def _pair(
+    ref: Callable[[], object], model: Callable[[], object], repeat: int
+) -> tuple[float, float]:
     for _ in range(3):
         ref()
         model()
@@ -75,29 +77,70 @@ def run_mvm_bench(batch: int = 1024, repeat: int = 20, threads: int = 0) -> tupl
 
     rows = []
     cases = [
-        ("binary input, 512x256 macro, read noise + ADC", lambda: x_bin @ w,
-         lambda: macro.read(x_bin, groups, k, check_binary=False), 1),
-        ("binary input, 512x256, public read() with input check", lambda: x_bin @ w,
-         lambda: macro.read(x_bin, groups, k), 1),
-        ("binary input, 512x256, no read noise (ADC only)", lambda: x_bin @ w,
-         lambda: ideal.read(x_bin, groups, k, check_binary=False), 1),
-        ("4-bit input, 512x256, bit-serial (4 reads) + shift-add", lambda: x4f @ w,
-         lambda: run_read_path(macro, x4, rp4), 4),
-        ("binary input, 512x512 weights tiled on 2 macros", lambda: x_bin @ w2,
-         lambda: tiled.mvm(x_bin_np, 1, False), 1),
-        ("bit planes of 4-bit inputs (preprocessing only)", lambda: x4f @ w,
-         lambda: bit_plane_tensor(x4, 4, False), 1),
+        (
+            "binary input, 512x256 macro, read noise + ADC",
+            lambda: x_bin @ w,
+            lambda: macro.read(x_bin, groups, k, check_binary=False),
+            1,
+        ),
+        (
+            "binary input, 512x256, public read() with input check",
+            lambda: x_bin @ w,
+            lambda: macro.read(x_bin, groups, k),
+            1,
+        ),
+        (
+            "binary input, 512x256, no read noise (ADC only)",
+            lambda: x_bin @ w,
+            lambda: ideal.read(x_bin, groups, k, check_binary=False),
+            1,
+        ),
+        (
+            "4-bit input, 512x256, bit-serial (4 reads) + shift-add",
+            lambda: x4f @ w,
+            lambda: run_read_path(macro, x4, rp4),
+            4,
+        ),
+        (
+            "binary input, 512x512 weights tiled on 2 macros",
+            lambda: x_bin @ w2,
+            lambda: tiled.mvm(x_bin_np, 1, False),
+            1,
+        ),
+        (
+            "bit planes of 4-bit inputs (preprocessing only)",
+            lambda: x4f @ w,
+            lambda: bit_plane_tensor(x4, 4, False),
+            1,
+        ),
     ]
     for name, ref, model, planes in cases:
         tr, tm = _pair(ref, model, repeat)
-        rows.append({"case": name, "batch": batch, "torch_matmul_ms": tr * 1e3, "model_ms": tm * 1e3,
-                     "ratio": tm / tr, "ratio_per_plane": tm / tr / planes})
-    head = (f"hardware-model MVM vs float32 torch.matmul (median of {repeat}, batch {batch}, "
-            f"torch {torch.__version__}, {torch.get_num_threads()} threads, {_cpu_name()})")
-    lines = [head, f"{'case':58s} {'matmul ms':>10s} {'model ms':>10s} {'ratio':>7s} {'per plane':>9s}"]
+        rows.append(
+            {
+                "case": name,
+                "batch": batch,
+                "torch_matmul_ms": tr * 1e3,
+                "model_ms": tm * 1e3,
+                "ratio": tm / tr,
+                "ratio_per_plane": tm / tr / planes,
+            }
+        )
+    head = (
+        f"hardware-model MVM vs float32 torch.matmul (median of {repeat}, batch {batch}, "
+        f"torch {torch.__version__}, {torch.get_num_threads()} threads, {_cpu_name()})"
+    )
+    lines = [
+        head,
+        f"{'case':58s} {'matmul ms':>10s} {'model ms':>10s} {'ratio':>7s} {'per plane':>9s}",
+    ]
     for r in rows:
-        lines.append(f"{r['case']:58s} {r['torch_matmul_ms']:10.3f} {r['model_ms']:10.3f} "
-                     f"{r['ratio']:7.2f} {r['ratio_per_plane']:9.2f}")
-    lines.append("ratio = model time / matmul time of the same shapes (target <= 3 per read); "
-                 "multi-bit inputs need one read per bit plane, as the hardware does.")
+        lines.append(
+            f"{r['case']:58s} {r['torch_matmul_ms']:10.3f} {r['model_ms']:10.3f} "
+            f"{r['ratio']:7.2f} {r['ratio_per_plane']:9.2f}"
+        )
+    lines.append(
+        "ratio = model time / matmul time of the same shapes (target <= 3 per read); "
+        "multi-bit inputs need one read per bit plane, as the hardware does."
+    )
     return "\n".join(lines), rows

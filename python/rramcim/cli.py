@@ -37,7 +37,9 @@ def cmd_golden(args: argparse.Namespace) -> int:
     names = list(CASES) if args.case == "all" else [args.case]
     unknown = [n for n in names if n not in CASES]
     if unknown:
-        print(f"rramcim golden: unknown case(s) {unknown}; known: {', '.join(CASES)}", file=sys.stderr)
+        print(
+            f"rramcim golden: unknown case(s) {unknown}; known: {', '.join(CASES)}", file=sys.stderr
+        )
         return 2
     status = 0
     for name in names:
@@ -64,8 +66,9 @@ def cmd_golden(args: argparse.Namespace) -> int:
 
 
 # ----------------------------------------------------------------------------- sim
-SIM_DEMO_PARAMS = dict(N_ROWS=512, N_COLS=256, N_ADC=32, ADC_BITS=8, IN_BITS=4, N_TILES=1,
-                       T_SETTLE_CYC=2, T_CONV_CYC=4)
+SIM_DEMO_PARAMS = dict(
+    N_ROWS=512, N_COLS=256, N_ADC=32, ADC_BITS=8, IN_BITS=4, N_TILES=1, T_SETTLE_CYC=2, T_CONV_CYC=4
+)
 
 
 def cmd_sim(args: argparse.Namespace) -> int:
@@ -80,21 +83,37 @@ def cmd_sim(args: argparse.Namespace) -> int:
     env = {"RRAMCIM_DEMO_VECTORS": str(args.vectors), "RRAMCIM_DEMO_OUT": str(json_path)}
     if args.seed is not None:
         os.environ["SEED"] = str(args.seed)
-    print(f"rramcim sim: read path, {SIM_DEMO_PARAMS['N_ROWS']} x {SIM_DEMO_PARAMS['N_COLS']} macro, "
-          f"{args.vectors} vectors through the RTL on {args.sim} ...", flush=True)
+    print(
+        f"rramcim sim: read path, {SIM_DEMO_PARAMS['N_ROWS']} x {SIM_DEMO_PARAMS['N_COLS']} macro, "
+        f"{args.vectors} vectors through the RTL on {args.sim} ...",
+        flush=True,
+    )
     t0 = time.perf_counter()
     error = None
     try:
-        run_bench(sim=args.sim, nodeid=f"make_sim_xbar_path_{args.sim}", toplevel="tb_cim_xbar_path",
-                  module="sim_cim_xbar_path", testcase="run_demo",
-                  sources=[REPO / "rtl" / "cim_adc_if.sv", REPO / "rtl" / "cim_xbar_ctrl.sv",
-                           REPO / "models" / "hdl" / "cim_xbar_macro.sv", here / "tb_cim_xbar_path.sv"],
-                  parameters=SIM_DEMO_PARAMS, bench_dir=here, extra_env=env)
+        run_bench(
+            sim=args.sim,
+            nodeid=f"make_sim_xbar_path_{args.sim}",
+            toplevel="tb_cim_xbar_path",
+            module="sim_cim_xbar_path",
+            testcase="run_demo",
+            sources=[
+                REPO / "rtl" / "cim_adc_if.sv",
+                REPO / "rtl" / "cim_xbar_ctrl.sv",
+                REPO / "models" / "hdl" / "cim_xbar_macro.sv",
+                here / "tb_cim_xbar_path.sv",
+            ],
+            parameters=SIM_DEMO_PARAMS,
+            bench_dir=here,
+            extra_env=env,
+        )
     except SystemExit as e:  # cocotb-test reports failing tests this way
         error = str(e)
     wall = time.perf_counter() - t0
     if not json_path.exists():
-        print(f"rramcim sim: the read-path simulation produced no result ({error})", file=sys.stderr)
+        print(
+            f"rramcim sim: the read-path simulation produced no result ({error})", file=sys.stderr
+        )
         return 1
     res = json.loads(json_path.read_text())
     res["wall_s_total"] = wall
@@ -105,7 +124,10 @@ def cmd_sim(args: argparse.Namespace) -> int:
     page = write_report(out_dir)
     print(f"\nreport: {page}")
     if error or res["mismatch_words"] or res["protocol_errors"]:
-        print(f"rramcim sim: FAILED ({error or res['first_mismatch'] or res['protocol_errors']})", file=sys.stderr)
+        print(
+            f"rramcim sim: FAILED ({error or res['first_mismatch'] or res['protocol_errors']})",
+            file=sys.stderr,
+        )
         return 1
     return 0
 
@@ -116,10 +138,17 @@ def energy_rows(res: dict) -> tuple[list[tuple[str, str]], dict]:
 
     st = res["stats_rtl_run"]
     macs = res["macs_per_vector"] * res["vectors_rtl"]
-    counts = OpCounts(cell_reads=st["cell_reads"], row_activations=st["row_activations"],
-                      column_reads=st["conversions"], reads=st["reads"], adc_conversions=st["conversions"],
-                      dac_conversions=0, mux_switches=st["reads"], digital_adds=st["conversions"],
-                      macs_equivalent=macs)
+    counts = OpCounts(
+        cell_reads=st["cell_reads"],
+        row_activations=st["row_activations"],
+        column_reads=st["conversions"],
+        reads=st["reads"],
+        adc_conversions=st["conversions"],
+        dac_conversions=0,
+        mux_switches=st["reads"],
+        digital_adds=st["conversions"],
+        macs_equivalent=macs,
+    )
     model = default_cost_model()
     e = model.energy(counts)
     gain = model.gain(counts)
@@ -143,13 +172,24 @@ def summary_text(res: dict) -> str:
         ("vectors through RTL", str(res["vectors_rtl"])),
         ("reads (RTL / golden)", f"{res['reads_rtl']} / {res['reads_golden']}"),
         ("mismatching output words", str(res["mismatch_words"])),
-        ("ADC saturation flags (RTL / golden)", f"{res['adc_sat_flags_rtl']} / {res['adc_sat_flags_golden']}"),
+        (
+            "ADC saturation flags (RTL / golden)",
+            f"{res['adc_sat_flags_rtl']} / {res['adc_sat_flags_golden']}",
+        ),
         ("clipped conversions (model)", f"{res['clipped_conversions']} of {res['conversions']}"),
-        ("error vs software, RTL subset", f"{100 * res['error_rtl_vs_software']['nrmse']:.2f} % NRMSE"),
-        ("error vs software, HW model 1024",
-         f"{100 * res['error_hw_model_vs_software_1024']['nrmse']:.2f} % NRMSE"),
+        (
+            "error vs software, RTL subset",
+            f"{100 * res['error_rtl_vs_software']['nrmse']:.2f} % NRMSE",
+        ),
+        (
+            "error vs software, HW model 1024",
+            f"{100 * res['error_hw_model_vs_software_1024']['nrmse']:.2f} % NRMSE",
+        ),
         ("RTL clock cycles", str(res["cycles"])),
-        ("wall time RTL / HW model", f"{res['wall_s_rtl']:.1f} s / {res['wall_s_hw_model'] * 1e3:.1f} ms"),
+        (
+            "wall time RTL / HW model",
+            f"{res['wall_s_rtl']:.1f} s / {res['wall_s_hw_model'] * 1e3:.1f} ms",
+        ),
     ]
     erows, _ = energy_rows(res)
     return _table(rows + erows, "Read path (cim_xbar_ctrl + cim_adc_if + RRAM macro model)")
@@ -185,13 +225,23 @@ def main(argv: list[str] | None = None) -> int:
     g = sub.add_parser("golden", help="regenerate (or --check) the committed golden vectors")
     g.add_argument("case", nargs="?", default="all", help="<module>/<case> or 'all' (default)")
     g.add_argument("--out", help="write into this folder instead of tests/vectors")
-    g.add_argument("--check", action="store_true", help="compare with the committed vectors; exit 1 on a difference")
-    g.add_argument("--readmemh", action="store_true", help="also write $readmemh files of every array")
+    g.add_argument(
+        "--check",
+        action="store_true",
+        help="compare with the committed vectors; exit 1 on a difference",
+    )
+    g.add_argument(
+        "--readmemh", action="store_true", help="also write $readmemh files of every array"
+    )
     g.set_defaults(func=cmd_golden)
 
     s = sub.add_parser("sim", help="run the end-to-end demos through the RTL and print the summary")
-    s.add_argument("--sim", default=os.environ.get("SIM", "icarus"), choices=["icarus", "verilator"])
-    s.add_argument("--vectors", type=int, default=64, help="input vectors through the RTL (default 64)")
+    s.add_argument(
+        "--sim", default=os.environ.get("SIM", "icarus"), choices=["icarus", "verilator"]
+    )
+    s.add_argument(
+        "--vectors", type=int, default=64, help="input vectors through the RTL (default 64)"
+    )
     s.add_argument("--seed", type=int, help="COCOTB_RANDOM_SEED (default: random, logged)")
     s.add_argument("--out", default=str(BUILD), help="output folder (default build/)")
     s.set_defaults(func=cmd_sim)

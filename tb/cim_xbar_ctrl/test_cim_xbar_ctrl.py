@@ -19,9 +19,9 @@ before the edge that performs it, identically on Icarus and Verilator):
 * scoreboard: predicts each vector's G output beats with golden ``accumulate`` of the codes the
   responder returned, checks ``out_last_o`` and, at the end, ``vec_count_o``/``read_count_o``.
 
-Randomness: one numpy generator per test, keyed by cocotb's per-test seed (COCOTB_RANDOM_SEED plus a
-hash of the test name); the regression seed is
-logged at the start of each test and ``SEED=<n>`` (or ``COCOTB_RANDOM_SEED``) reproduces a run.
+Randomness: one numpy generator per test, keyed by cocotb's per-test seed (COCOTB_RANDOM_SEED
+plus a hash of the test name). The regression seed is logged at the start of each test;
+``SEED=<n>`` (or ``COCOTB_RANDOM_SEED=<n>``) reproduces a run.
 
 Testplan (feature -> test)
 
@@ -39,6 +39,7 @@ in stream: idle gaps, stalls while the DUT reads, back-to-back      run_random (
 req stall (req_ready_i low), response latency 1 and > 1             run_random (coverage)
 out back-pressure, data/last stable while stalled, out_last_o       run_random (coverage)
 vec_count_o / read_count_o                                          run_random, run_reset_mid
+full speed: T*(1+2*B*G)+G cycles per vector (RTL header)           run_random (full phase)
 async reset mid-read and mid-output: outputs clear at once,         run_reset_mid
 counters restart, next vectors correct
 illegal config: err_cfg_o, in_ready_o = 0, nothing accepted or      run_bad_cfg
@@ -155,6 +156,7 @@ class Vector:
     policy: str = "random"
     codes: list[np.ndarray] = field(default_factory=list)
     beats: list[list[int]] = field(default_factory=list)
+    done_ns: float | None = None  # sim time of the ReadOnly before the last beat's edge
 
 
 @dataclass(frozen=True)
@@ -610,6 +612,7 @@ class TB:
             self.cov.hit("code_min")
         if (codes == self.code_hi).any():
             self.cov.hit("code_max")
+        vec.done_ns = get_sim_time("ns")
         self.inflight.popleft()
         self.done += 1
 
@@ -718,8 +721,18 @@ async def run_random(dut) -> None:  # noqa: ANN001
     await tb.drain()
     stress_reads = tb.reads
     tb.set_knobs(Knobs.full_speed())
-    tb.queue(random_vectors(tb, min_reads=100, repeat=3))
+    fast = random_vectors(tb, min_reads=100, repeat=3)
+    tb.queue(fast)
     await tb.drain()
+    # back-to-back vectors of one configuration: T * (1 + B*G*(1 + L)) + G cycles each, L = 1
+    for prev, vec in zip(fast, fast[1:], strict=False):
+        c = vec.cfg
+        if c != prev.cfg:
+            continue
+        cycles = round((vec.done_ns - prev.done_ns) / CLK_PERIOD_NS)
+        expect = c.tiles * (1 + c.in_bits * c.groups * 2) + c.groups
+        if cycles != expect:
+            tb.fail(f"vector {vec.idx} {c}: {cycles} cycles at full speed, header says {expect}")
     tb.log.info(
         "stress phase %d reads, full-speed phase %d reads", stress_reads, tb.reads - stress_reads
     )

@@ -36,8 +36,15 @@ class DemoTB(TB):
     """The read-path bench with a Gaussian layer and calibrated ADC."""
 
     def make_macro(self, seed: int) -> CrossbarMacro:
-        cfg = CrossbarConfig(rows=self.n_rows, cols=self.n_cols, n_adc=self.n_adc, adc_bits=self.adc_bits,
-                             adc_full_scale_A=1.0, adc_offset_sigma_lsb=0.3, adc_gain_sigma=0.01)
+        cfg = CrossbarConfig(
+            rows=self.n_rows,
+            cols=self.n_cols,
+            n_adc=self.n_adc,
+            adc_bits=self.adc_bits,
+            adc_full_scale_A=1.0,
+            adc_offset_sigma_lsb=0.3,
+            adc_gain_sigma=0.01,
+        )
         m = CrossbarMacro(cfg, seed=seed)
         g = torch.Generator().manual_seed(seed)
         self.w = torch.randn(self.n_rows, self.n_cols, generator=g, dtype=torch.float64)
@@ -92,15 +99,28 @@ async def run_demo(dut) -> None:  # noqa: ANN001
     def err(xx: np.ndarray, acc: np.ndarray) -> dict[str, float]:
         sw = xx @ w
         hw = acc / scale
-        return {"nrmse": float(np.sqrt(np.mean((hw - sw) ** 2)) / np.std(sw)),
-                "corr": float(np.corrcoef(hw.ravel(), sw.ravel())[0, 1])}
+        return {
+            "nrmse": float(np.sqrt(np.mean((hw - sw) ** 2)) / np.std(sw)),
+            "corr": float(np.corrcoef(hw.ravel(), sw.ravel())[0, 1]),
+        }
 
     result = {
         "block": "cim_xbar_path",
         "simulator": os.environ.get("SIM", ""),
         "seed": tb.seed,
-        "params": {k: int(os.environ[f"PARAM_{k}"]) for k in
-                   ("N_ROWS", "N_COLS", "N_ADC", "ADC_BITS", "IN_BITS", "N_TILES", "T_SETTLE_CYC", "T_CONV_CYC")},
+        "params": {
+            k: int(os.environ[f"PARAM_{k}"])
+            for k in (
+                "N_ROWS",
+                "N_COLS",
+                "N_ADC",
+                "ADC_BITS",
+                "IN_BITS",
+                "N_TILES",
+                "T_SETTLE_CYC",
+                "T_CONV_CYC",
+            )
+        },
         "device": tb.macro.device.name,
         "adc_full_scale_A": tb.macro.cfg.adc_full_scale_A,
         "weights": "N(0, 1) random layer, mapped with w_max = max|w|",
@@ -127,7 +147,15 @@ async def run_demo(dut) -> None:  # noqa: ANN001
     }
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=2, default=float))
-    np.savez_compressed(out.with_suffix(".npz"), x=x, rtl=rtl, golden=exp.acc, sw=x @ w, scale=scale,
-                        big_sw=big @ w, big_hw=hw_big.acc / scale)
+    np.savez_compressed(
+        out.with_suffix(".npz"),
+        x=x,
+        rtl=rtl,
+        golden=exp.acc,
+        sw=x @ w,
+        scale=scale,
+        big_sw=big @ w,
+        big_hw=hw_big.acc / scale,
+    )
     assert mismatch_words == 0, f"RTL differs from the hardware model: {first}"
     assert not tb.adapter.errors, tb.adapter.errors[:5]

@@ -3,20 +3,21 @@
 The macro shell's outputs are driven by :class:`rramcim.cosim.xbar.XbarMacroAdapter` from a
 :class:`rramcim.analog.crossbar.CrossbarMacro` (40 nm preset: programming noise, d2d
 variation, stuck-at faults, read noise, ADC offset and gain errors). The scoreboard evaluates
-the same macro object through the batched golden model :func:`rramcim.golden.xbar_path.run_read_path`
+the same macro object through the batched golden model
+:func:`rramcim.golden.xbar_path.run_read_path`
 and requires every output word to be equal bit for bit.
 
 Testplan (feature -> test):
-    bit-serial inputs, signed and unsigned, 1..IN_BITS planes     -> run_random_stream, run_random_stall
-    row-tile accumulation (tiles > 1), partial group counts         -> run_random_stream, run_random_stall
-    read noise, ADC saturation, offset/gain errors bit-exact        -> all scoreboarded tests
-    idle input gaps, output back-pressure                           -> run_random_stall
-    back-to-back vectors, no gaps, always ready                     -> run_random_stream
-    reset in the middle of a vector, new noise epoch                -> run_reset_mid
-    ADC interface status counters (conversions, saturations)        -> run_random_stream, run_random_stall
-    program/verify port (SET, RESET, VERIFY through the shell)      -> run_program_verify
-    the checker catches a wrong model                               -> run_expect_fail
-    committed golden-vector case (tests/vectors/cim_xbar_path/)     -> run_vectors (own pytest entry)
+    bit-serial inputs, signed and unsigned, 1..IN_BITS planes   -> run_random_stream/_stall
+    row-tile accumulation (tiles > 1), partial group counts     -> run_random_stream/_stall
+    read noise, ADC saturation, offset/gain errors bit-exact    -> all scoreboarded tests
+    idle input gaps, output back-pressure                       -> run_random_stall
+    back-to-back vectors, no gaps, always ready                 -> run_random_stream
+    reset in the middle of a vector, new noise epoch            -> run_reset_mid
+    ADC interface status counters (conversions, saturations)    -> run_random_stream/_stall
+    program/verify port (SET, RESET, VERIFY through the shell)  -> run_program_verify
+    the checker catches a wrong model                           -> run_expect_fail
+    committed golden-vector case (tests/vectors/cim_xbar_path/) -> run_vectors (own entry)
 Coverage bins (fail on holes in run_random_stall): signed, unsigned, one plane, all planes,
 one tile, several tiles (if N_TILES > 1), every mux group read, clipped conversion, in-stream
 idle gap, out-stream stall.
@@ -62,7 +63,9 @@ class TB:
         self.acc_w = self.adc_bits + self.in_bits + (self.n_tiles - 1).bit_length() + 1
         self.seed = (int(cocotb.RANDOM_SEED) + seed_offset) & 0x7FFFFFFF
         self.rnd = random.Random(self.seed)
-        dut._log.info("seed %d (COCOTB_RANDOM_SEED=%d reproduces it)", self.seed, cocotb.RANDOM_SEED)
+        dut._log.info(
+            "seed %d (COCOTB_RANDOM_SEED=%d reproduces it)", self.seed, cocotb.RANDOM_SEED
+        )
         self.macro = self.make_macro(self.seed)
         self.adapter = XbarMacroAdapter(dut.u_macro, dut.clk_i, dut.rst_ni, self.macro, self.t_conv)
         self.cov: dict[str, int] = {}
@@ -71,12 +74,20 @@ class TB:
 
     def make_macro(self, seed: int) -> CrossbarMacro:
         """A programmed macro with ADC errors; full scale set for a few % clipped conversions."""
-        cfg = CrossbarConfig(rows=self.n_rows, cols=self.n_cols, n_adc=self.n_adc,
-                             adc_bits=self.adc_bits, adc_full_scale_A=1.0,
-                             adc_offset_sigma_lsb=0.7, adc_gain_sigma=0.02)
+        cfg = CrossbarConfig(
+            rows=self.n_rows,
+            cols=self.n_cols,
+            n_adc=self.n_adc,
+            adc_bits=self.adc_bits,
+            adc_full_scale_A=1.0,
+            adc_offset_sigma_lsb=0.7,
+            adc_gain_sigma=0.02,
+        )
         m = CrossbarMacro(cfg, seed=seed)
         g = torch.Generator().manual_seed(seed)
-        m.program_weights(torch.rand(self.n_rows, self.n_cols, generator=g, dtype=torch.float64) * 2 - 1)
+        m.program_weights(
+            torch.rand(self.n_rows, self.n_cols, generator=g, dtype=torch.float64) * 2 - 1
+        )
         m.calibrate_adc((torch.rand(256, self.n_rows, generator=g) < 0.5).float(), k_sigma=2.5)
         return m
 
@@ -118,7 +129,11 @@ class TB:
         return ReadPathConfig(tiles, groups, in_bits, self.rnd.random() < 0.5)
 
     def random_vectors(self, c: ReadPathConfig, n: int) -> np.ndarray:
-        lo, hi = (-(1 << (c.in_bits - 1)), (1 << (c.in_bits - 1)) - 1) if c.signed else (0, (1 << c.in_bits) - 1)
+        lo, hi = (
+            (-(1 << (c.in_bits - 1)), (1 << (c.in_bits - 1)) - 1)
+            if c.signed
+            else (0, (1 << c.in_bits) - 1)
+        )
         rng = np.random.default_rng(self.rnd.getrandbits(32))
         x = rng.integers(lo, hi + 1, size=(n, c.tiles * self.n_rows))
         # sprinkle extreme values
@@ -133,7 +148,7 @@ class TB:
                 while self.rnd.random() < self.idle_in:
                     self.hit("idle_in")
                     await RisingEdge(clk)
-                tile = x[v, t * self.n_rows:(t + 1) * self.n_rows]
+                tile = x[v, t * self.n_rows : (t + 1) * self.n_rows]
                 d.in_data_i.value = pack(tile.tolist(), self.in_bits)
                 d.in_valid_i.value = 1
                 while True:
@@ -157,16 +172,23 @@ class TB:
             if valid and stall:
                 self.hit("stall_out")
             if valid and not stall:
-                cur.extend(unpack(d.out_data_o.value.to_unsigned(), self.n_adc, self.acc_w, signed=True))
+                cur.extend(
+                    unpack(d.out_data_o.value.to_unsigned(), self.n_adc, self.acc_w, signed=True)
+                )
                 if int(d.out_last_o.value):
                     if len(cur) != c.groups * self.n_adc:
-                        raise AssertionError(f"vector {len(out)}: {len(cur)} outputs, expected {c.groups * self.n_adc}")
+                        n_exp = c.groups * self.n_adc
+                        raise AssertionError(
+                            f"vector {len(out)}: {len(cur)} outputs, expected {n_exp}"
+                        )
                     out.append(cur)
                     cur = []
             await RisingEdge(clk)
             waited += 1
             if waited > timeout_cyc:
-                raise AssertionError(f"timeout: received {len(out)} of {n} vectors after {waited} cycles")
+                raise AssertionError(
+                    f"timeout: received {len(out)} of {n} vectors after {waited} cycles"
+                )
         d.out_ready_i.value = 0
         return out
 
@@ -175,7 +197,9 @@ class TB:
         slow = 1.0 / max(0.05, 1.0 - max(self.stall_out, self.idle_in))
         return int(n * (c.reads_per_vector * per_read + c.tiles + c.groups + 8) * slow * 4) + 200
 
-    async def run_segment(self, c: ReadPathConfig, n: int, expect_macro: CrossbarMacro | None = None) -> int:
+    async def run_segment(
+        self, c: ReadPathConfig, n: int, expect_macro: CrossbarMacro | None = None
+    ) -> int:
         """Stream n random vectors with configuration c; check them; return mismatches."""
         self.set_cfg(c)
         await RisingEdge(self.dut.clk_i)
@@ -188,7 +212,9 @@ class TB:
         model = expect_macro or self.macro
         exp = run_read_path(model, x, c, epoch=epoch, first_read=first)
         self.hit("signed" if c.signed else "unsigned")
-        self.hit(f"planes_{'one' if c.in_bits == 1 else 'all' if c.in_bits == self.in_bits else 'mid'}")
+        self.hit(
+            f"planes_{'one' if c.in_bits == 1 else 'all' if c.in_bits == self.in_bits else 'mid'}"
+        )
         self.hit("tiles_one" if c.tiles == 1 else "tiles_many")
         if exp.clipped.any():
             self.hit("clipped")
@@ -199,13 +225,26 @@ class TB:
             if list(map(int, exp.acc[v])) != got[v]:
                 bad += 1
                 if bad <= 3:
-                    diff = [i for i, (a, b) in enumerate(zip(exp.acc[v], got[v], strict=True)) if int(a) != b]
+                    diff = [
+                        i
+                        for i, (a, b) in enumerate(zip(exp.acc[v], got[v], strict=True))
+                        if int(a) != b
+                    ]
                     self.dut._log.error(
                         "mismatch: seed %d epoch %d vector %d cfg %s: first differing output %d "
-                        "(rtl %d, golden %d)", self.seed, epoch, v, c, diff[0], got[v][diff[0]], int(exp.acc[v][diff[0]])
+                        "(rtl %d, golden %d)",
+                        self.seed,
+                        epoch,
+                        v,
+                        c,
+                        diff[0],
+                        got[v][diff[0]],
+                        int(exp.acc[v][diff[0]]),
                     )
         if self.adapter.read_index - first != exp.reads:
-            raise AssertionError(f"macro saw {self.adapter.read_index - first} reads, golden expects {exp.reads}")
+            raise AssertionError(
+                f"macro saw {self.adapter.read_index - first} reads, golden expects {exp.reads}"
+            )
         self.expected_sat += int(exp.sat_flags.sum())
         self.expected_conv += exp.reads
         return bad
@@ -214,18 +253,28 @@ class TB:
         d = self.dut
         assert not self.adapter.errors, f"macro protocol errors: {self.adapter.errors[:5]}"
         assert int(d.conv_count_o.value) == self.expected_conv, (
-            f"conv_count_o = {int(d.conv_count_o.value)}, golden {self.expected_conv}")
+            f"conv_count_o = {int(d.conv_count_o.value)}, golden {self.expected_conv}"
+        )
         assert int(d.sat_count_o.value) == self.expected_sat, (
-            f"sat_count_o = {int(d.sat_count_o.value)}, golden {self.expected_sat}")
-        assert int(d.err_timeout_o.value) == 0 and int(d.err_group_o.value) == 0 and int(d.err_cfg_o.value) == 0
+            f"sat_count_o = {int(d.sat_count_o.value)}, golden {self.expected_sat}"
+        )
+        assert (
+            int(d.err_timeout_o.value) == 0
+            and int(d.err_group_o.value) == 0
+            and int(d.err_cfg_o.value) == 0
+        )
 
-    async def random_traffic(self, min_reads: int, expect_macro: CrossbarMacro | None = None) -> tuple[int, int]:
+    async def random_traffic(
+        self, min_reads: int, expect_macro: CrossbarMacro | None = None
+    ) -> tuple[int, int]:
         self.expected_sat = 0
         self.expected_conv = 0
         reads = bad = 0
         # make sure the extreme configurations are among the segments
-        cfgs = [ReadPathConfig(self.n_tiles, self.n_groups // self.n_tiles, self.in_bits, True),
-                ReadPathConfig(1, 1, 1, False)]
+        cfgs = [
+            ReadPathConfig(self.n_tiles, self.n_groups // self.n_tiles, self.in_bits, True),
+            ReadPathConfig(1, 1, 1, False),
+        ]
         while reads < min_reads or cfgs:
             c = cfgs.pop() if cfgs else self.random_cfg()
             n = self.rnd.randint(1, 4)
@@ -258,7 +307,16 @@ async def run_random_stall(dut) -> None:  # noqa: ANN001
     reads, bad = await tb.random_traffic(200)
     tb.check_status()
     assert bad == 0, f"{bad} vectors differ from the golden model (seed {tb.seed})"
-    bins = ["signed", "unsigned", "planes_one", "planes_all", "tiles_one", "clipped", "idle_in", "stall_out"]
+    bins = [
+        "signed",
+        "unsigned",
+        "planes_one",
+        "planes_all",
+        "tiles_one",
+        "clipped",
+        "idle_in",
+        "stall_out",
+    ]
     bins += [f"group_{g}" for g in range(tb.n_groups)]
     if tb.n_tiles > 1:
         bins.append("tiles_many")
@@ -306,7 +364,11 @@ async def run_program_verify(dut) -> None:  # noqa: ANN001
     d, clk = dut, dut.clk_i
     got, exp = [], []
     for _ in range(40):
-        row, col, neg = tb.rnd.randrange(tb.n_rows), tb.rnd.randrange(tb.n_cols), tb.rnd.randrange(2)
+        row, col, neg = (
+            tb.rnd.randrange(tb.n_rows),
+            tb.rnd.randrange(tb.n_cols),
+            tb.rnd.randrange(2),
+        )
         for op in (tb.rnd.choice([PulseOp.SET, PulseOp.RESET]), PulseOp.VERIFY):
             d.prog_op_i.value = op.value
             d.prog_row_i.value, d.prog_col_i.value, d.prog_neg_i.value = row, col, neg
@@ -327,10 +389,16 @@ async def run_program_verify(dut) -> None:  # noqa: ANN001
                 twin.pulse(op, row, col, neg)
             await RisingEdge(clk)
     assert not tb.adapter.errors, tb.adapter.errors[:5]
-    assert got == exp, f"verify codes differ: first at {next(i for i, (a, b) in enumerate(zip(got, exp, strict=True)) if a != b)}"
+    first_diff = next((i for i, (a, b) in enumerate(zip(got, exp, strict=True)) if a != b), None)
+    assert got == exp, f"verify codes differ: first at {first_diff}"
     # after SET/RESET the array changed identically: reads still match the twin-programmed golden
     tb.expected_sat = tb.expected_conv = 0
-    assert await tb.run_segment(ReadPathConfig(1, tb.n_groups, tb.in_bits, False), 3, expect_macro=twin) == 0
+    assert (
+        await tb.run_segment(
+            ReadPathConfig(1, tb.n_groups, tb.in_bits, False), 3, expect_macro=twin
+        )
+        == 0
+    )
 
 
 @cocotb.test(expect_fail=True)
@@ -352,7 +420,9 @@ async def run_vectors(dut) -> None:  # noqa: ANN001
     tb = TB(dut)
     macro, c = xbar_path_macro_from_manifest(vs.params)
     g = macro.device.g_step_S
-    macro.set_conductances(torch.from_numpy(vs.arrays["g_pos"] * g), torch.from_numpy(vs.arrays["g_neg"] * g))
+    macro.set_conductances(
+        torch.from_numpy(vs.arrays["g_pos"] * g), torch.from_numpy(vs.arrays["g_neg"] * g)
+    )
     tb.macro = tb.adapter.macro = macro
     await tb.start()
     tb.set_cfg(c)
@@ -368,12 +438,36 @@ async def run_vectors(dut) -> None:  # noqa: ANN001
 
 # --------------------------------------------------------------------------- pytest entry
 PARAM_SETS = {
-    "r32_c16_a4_adc6_in4_t2": dict(N_ROWS=32, N_COLS=16, N_ADC=4, ADC_BITS=6, IN_BITS=4, N_TILES=2,
-                                   T_SETTLE_CYC=1, T_CONV_CYC=3),
-    "r64_c32_a8_adc8_in8_t4": dict(N_ROWS=64, N_COLS=32, N_ADC=8, ADC_BITS=8, IN_BITS=8, N_TILES=4,
-                                   T_SETTLE_CYC=0, T_CONV_CYC=1),
-    "r512_c256_a32_adc8_in2_t2": dict(N_ROWS=512, N_COLS=256, N_ADC=32, ADC_BITS=8, IN_BITS=2, N_TILES=2,
-                                      T_SETTLE_CYC=2, T_CONV_CYC=4),
+    "r32_c16_a4_adc6_in4_t2": dict(
+        N_ROWS=32,
+        N_COLS=16,
+        N_ADC=4,
+        ADC_BITS=6,
+        IN_BITS=4,
+        N_TILES=2,
+        T_SETTLE_CYC=1,
+        T_CONV_CYC=3,
+    ),
+    "r64_c32_a8_adc8_in8_t4": dict(
+        N_ROWS=64,
+        N_COLS=32,
+        N_ADC=8,
+        ADC_BITS=8,
+        IN_BITS=8,
+        N_TILES=4,
+        T_SETTLE_CYC=0,
+        T_CONV_CYC=1,
+    ),
+    "r512_c256_a32_adc8_in2_t2": dict(
+        N_ROWS=512,
+        N_COLS=256,
+        N_ADC=32,
+        ADC_BITS=8,
+        IN_BITS=2,
+        N_TILES=2,
+        T_SETTLE_CYC=2,
+        T_CONV_CYC=4,
+    ),
 }
 
 HERE = Path(__file__).resolve().parent
@@ -382,8 +476,12 @@ HERE = Path(__file__).resolve().parent
 def _sources() -> list[Path]:
     from tb.vip.runner import MODELS_HDL, RTL
 
-    return [RTL / "cim_adc_if.sv", RTL / "cim_xbar_ctrl.sv", MODELS_HDL / "cim_xbar_macro.sv",
-            HERE / "tb_cim_xbar_path.sv"]
+    return [
+        RTL / "cim_adc_if.sv",
+        RTL / "cim_xbar_ctrl.sv",
+        MODELS_HDL / "cim_xbar_macro.sv",
+        HERE / "tb_cim_xbar_path.sv",
+    ]
 
 
 def _sims() -> list[str]:
@@ -399,9 +497,16 @@ def test_cim_xbar_path(sim: str, params: dict[str, int], request: pytest.Fixture
     """Read path on one simulator and parameter set."""
     from tb.vip.runner import run_bench
 
-    run_bench(sim=sim, nodeid=request.node.nodeid, toplevel="tb_cim_xbar_path",
-              module="test_cim_xbar_path", sources=_sources(), parameters=params, bench_dir=HERE,
-              extra_env={"RRAMCIM_BENCH": "1"})
+    run_bench(
+        sim=sim,
+        nodeid=request.node.nodeid,
+        toplevel="tb_cim_xbar_path",
+        module="test_cim_xbar_path",
+        sources=_sources(),
+        parameters=params,
+        bench_dir=HERE,
+        extra_env={"RRAMCIM_BENCH": "1"},
+    )
 
 
 @pytest.mark.sim
@@ -414,8 +519,27 @@ def test_cim_xbar_path_vectors(sim: str, request: pytest.FixtureRequest) -> None
 
     case = VECTOR_ROOT / "cim_xbar_path" / "smoke.json"
     p = load_vectors(case).params
-    params = {k: p[k] for k in ("N_ROWS", "N_COLS", "N_ADC", "ADC_BITS", "IN_BITS", "N_TILES",
-                                "T_SETTLE_CYC", "T_CONV_CYC")}
-    run_bench(sim=sim, nodeid=request.node.nodeid, toplevel="tb_cim_xbar_path", module="test_cim_xbar_path",
-              sources=_sources(), parameters=params, bench_dir=HERE, testcase="run_vectors",
-              extra_env={"RRAMCIM_VECTOR_CASE": str(case)})
+    params = {
+        k: p[k]
+        for k in (
+            "N_ROWS",
+            "N_COLS",
+            "N_ADC",
+            "ADC_BITS",
+            "IN_BITS",
+            "N_TILES",
+            "T_SETTLE_CYC",
+            "T_CONV_CYC",
+        )
+    }
+    run_bench(
+        sim=sim,
+        nodeid=request.node.nodeid,
+        toplevel="tb_cim_xbar_path",
+        module="test_cim_xbar_path",
+        sources=_sources(),
+        parameters=params,
+        bench_dir=HERE,
+        testcase="run_vectors",
+        extra_env={"RRAMCIM_VECTOR_CASE": str(case)},
+    )

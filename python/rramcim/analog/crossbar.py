@@ -67,7 +67,9 @@ def _chk_int(name: str, v: int, lo: int, hi: int) -> None:
 
 def _chk_float(name: str, v: float, lo: float, hi: float, lo_open: bool = False) -> None:
     if not math.isfinite(v) or not ((v > lo) if lo_open else (v >= lo)) or v > hi:
-        raise ValueError(f"CrossbarConfig.{name} = {v!r} is outside {'(' if lo_open else '['}{lo}, {hi}]")
+        raise ValueError(
+            f"CrossbarConfig.{name} = {v!r} is outside {'(' if lo_open else '['}{lo}, {hi}]"
+        )
 
 
 @dataclass(frozen=True)
@@ -102,7 +104,9 @@ class CrossbarConfig:
         _chk_int("cols", self.cols, 1, 4096)
         _chk_int("n_adc", self.n_adc, 1, self.cols)
         if self.cols % self.n_adc:
-            raise ValueError(f"CrossbarConfig.cols = {self.cols} is not a multiple of n_adc = {self.n_adc}")
+            raise ValueError(
+                f"CrossbarConfig.cols = {self.cols} is not a multiple of n_adc = {self.n_adc}"
+            )
         _chk_int("adc_bits", self.adc_bits, 2, 16)
         _chk_float("adc_full_scale_A", self.adc_full_scale_A, 0.0, 1.0, lo_open=True)
         _chk_float("adc_offset_sigma_lsb", self.adc_offset_sigma_lsb, 0.0, 64.0)
@@ -162,10 +166,17 @@ class ReadStats:
         """
         from rramcim.cost import OpCounts
 
-        return OpCounts(cell_reads=self.cell_reads, row_activations=self.row_activations,
-                        column_reads=self.conversions, reads=self.reads,
-                        adc_conversions=self.conversions, dac_conversions=0, mux_switches=self.reads,
-                        digital_adds=self.conversions, macs_equivalent=macs_equivalent)
+        return OpCounts(
+            cell_reads=self.cell_reads,
+            row_activations=self.row_activations,
+            column_reads=self.conversions,
+            reads=self.reads,
+            adc_conversions=self.conversions,
+            dac_conversions=0,
+            mux_switches=self.reads,
+            digital_adds=self.conversions,
+            macs_equivalent=macs_equivalent,
+        )
 
 
 @dataclass(frozen=True)
@@ -242,7 +253,9 @@ class CrossbarMacro:
     def _key(self, purpose: str, *idx: int) -> int:
         return rng.make_key(self.seed, purpose, self.macro_id, *idx)
 
-    def cell_index(self, neg: int | torch.Tensor, row: int | torch.Tensor, col: int | torch.Tensor) -> torch.Tensor:
+    def cell_index(
+        self, neg: int | torch.Tensor, row: int | torch.Tensor, col: int | torch.Tensor
+    ) -> torch.Tensor:
         """Flat index of a cell: ``(neg * rows + row) * cols + col`` (keys of static draws)."""
         neg = torch.as_tensor(neg, dtype=torch.int64)
         row = torch.as_tensor(row, dtype=torch.int64)
@@ -250,7 +263,9 @@ class CrossbarMacro:
         return (neg * self.cfg.rows + row) * self.cfg.cols + col
 
     def _all_cells(self) -> torch.Tensor:
-        return torch.arange(self.cfg.cells, dtype=torch.int64).reshape(2, self.cfg.rows, self.cfg.cols)
+        return torch.arange(self.cfg.cells, dtype=torch.int64).reshape(
+            2, self.cfg.rows, self.cfg.cols
+        )
 
     # -- state -----------------------------------------------------------------------------
     def _invalidate(self) -> None:
@@ -290,12 +305,16 @@ class CrossbarMacro:
         shape = (self.cfg.rows, self.cfg.cols)
         for name, g in (("g_pos_S", g_pos_S), ("g_neg_S", g_neg_S)):
             if tuple(g.shape) != shape:
-                raise ValueError(f"set_conductances: {name} has shape {tuple(g.shape)}, expected {shape}")
+                raise ValueError(
+                    f"set_conductances: {name} has shape {tuple(g.shape)}, expected {shape}"
+                )
             bad = (~torch.isfinite(g)) | (g < 0)
             if bool(bad.any()):
                 i = int(torch.nonzero(bad.flatten())[0])
-                raise ValueError(f"set_conductances: {name}[{i // shape[1]}, {i % shape[1]}] = "
-                                 f"{float(g.flatten()[i])!r} is not a finite conductance >= 0")
+                raise ValueError(
+                    f"set_conductances: {name}[{i // shape[1]}, {i % shape[1]}] = "
+                    f"{float(g.flatten()[i])!r} is not a finite conductance >= 0"
+                )
         g = torch.stack([g_pos_S, g_neg_S]).to(torch.float64)
         self._g_prog = self.device.to_grid(g)
         self._invalidate()
@@ -314,13 +333,17 @@ class CrossbarMacro:
         """
         w = torch.as_tensor(w, dtype=torch.float64)
         if w.ndim != 2 or w.shape[0] > self.cfg.rows or w.shape[1] > self.cfg.cols:
-            raise ValueError(f"program_weights: w has shape {tuple(w.shape)}; the macro is "
-                             f"{self.cfg.rows} x {self.cfg.cols}")
+            raise ValueError(
+                f"program_weights: w has shape {tuple(w.shape)}; the macro is "
+                f"{self.cfg.rows} x {self.cfg.cols}"
+            )
         bad = ~torch.isfinite(w)
         if bool(bad.any()):
             i = int(torch.nonzero(bad.flatten())[0])
-            raise ValueError(f"program_weights: w[{i // w.shape[1]}, {i % w.shape[1]}] = "
-                             f"{float(w.flatten()[i])!r} is not finite ({int(bad.sum())} non-finite)")
+            raise ValueError(
+                f"program_weights: w[{i // w.shape[1]}, {i % w.shape[1]}] = "
+                f"{float(w.flatten()[i])!r} is not finite ({int(bad.sum())} non-finite)"
+            )
         if w_max is None:
             w_max = float(w.abs().max()) if w.numel() and float(w.abs().max()) > 0 else 1.0
         if not math.isfinite(w_max) or w_max <= 0:
@@ -329,8 +352,12 @@ class CrossbarMacro:
         full[: w.shape[0], : w.shape[1]] = w
         d = self.device
         span = d.g_max_S - d.g_min_S
-        tgt = torch.stack([d.g_min_S + span * torch.clamp(full, min=0) / w_max,
-                           d.g_min_S + span * torch.clamp(-full, min=0) / w_max])
+        tgt = torch.stack(
+            [
+                d.g_min_S + span * torch.clamp(full, min=0) / w_max,
+                d.g_min_S + span * torch.clamp(-full, min=0) / w_max,
+            ]
+        )
         n_clip_w = int((full.abs() > w_max).sum())
         cells = self._all_cells()
         g, n_clip = self.dev.program(cells, tgt)
@@ -338,8 +365,9 @@ class CrossbarMacro:
         self._invalidate()
         n_stuck = int((self.dev.stuck(cells) != 0).sum())
         self.stats.clipped_programming += n_clip + n_clip_w
-        return ProgramReport(w_max=float(w_max), g_per_w_S=span / w_max,
-                             n_clipped=n_clip + n_clip_w, n_stuck=n_stuck)
+        return ProgramReport(
+            w_max=float(w_max), g_per_w_S=span / w_max, n_clipped=n_clip + n_clip_w, n_stuck=n_stuck
+        )
 
     def form_random(self) -> torch.Tensor:
         """Electroform every cell: the array then holds *random* conductances (PRIME, encoder).
@@ -361,7 +389,9 @@ class CrossbarMacro:
         of representative binary row vectors; returns the new full scale (A)."""
         fs = k_sigma * float(self.ideal_currents_A(planes).std())
         if not fs > 0:
-            raise ValueError(f"calibrate_adc: column currents have no spread (std = {fs / k_sigma})")
+            raise ValueError(
+                f"calibrate_adc: column currents have no spread (std = {fs / k_sigma})"
+            )
         self.set_adc_full_scale(fs)
         return fs
 
@@ -370,7 +400,7 @@ class CrossbarMacro:
         """``(G+ - G-) / g_step`` as exact integers in float32 (or float64 when too large)."""
         if "wu" not in self._cache:
             gp, gn = self.conductances()
-            wu = (self.device.to_units(gp) - self.device.to_units(gn))
+            wu = self.device.to_units(gp) - self.device.to_units(gn)
             bound = int(wu.abs().sum(dim=0).max()) if wu.numel() else 0
             self._cache["wu"] = wu.to(torch.float32 if bound < (1 << 24) else torch.float64)
         return self._cache["wu"]
@@ -390,14 +420,14 @@ class CrossbarMacro:
 
     # -- reads -------------------------------------------------------------------------------
     def ideal_currents_A(self, x: torch.Tensor) -> torch.Tensor:
-        """Noise-free differential column currents ``[B, cols]`` for binary row vectors (float64)."""
+        """Noise-free differential column currents ``[B, cols]`` (float64, A) of binary rows."""
         xb = self._as_plane(x)
         d = self.device
         if self.cfg.r_wire_ohm > 0:
             lines = (xb.to(self._line_units().dtype) @ self._line_units()).to(torch.float64)
             gl = lines * d.g_step_S
             i_line = d.read_gain * d.v_read_V * gl / (1.0 + self.cfg.r_wire_ohm * gl)
-            return i_line[:, : self.cfg.cols] - i_line[:, self.cfg.cols:]
+            return i_line[:, : self.cfg.cols] - i_line[:, self.cfg.cols :]
         acc = (xb.to(self.weight_units().dtype) @ self.weight_units()).to(torch.float64)
         return acc * (d.read_gain * d.v_read_V * d.g_step_S)
 
@@ -406,7 +436,9 @@ class CrossbarMacro:
         if x.ndim == 1:
             x = x.unsqueeze(0)
         if x.ndim != 2 or x.shape[1] != self.cfg.rows:
-            raise ValueError(f"read: row vectors must have shape [B, {self.cfg.rows}], got {tuple(x.shape)}")
+            raise ValueError(
+                f"read: row vectors must have shape [B, {self.cfg.rows}], got {tuple(x.shape)}"
+            )
         if x.dtype not in (torch.float32, torch.float64):
             x = x.to(torch.float32)
         return x
@@ -435,7 +467,9 @@ class CrossbarMacro:
         cfg, d = self.cfg, self.device
         xb = self._as_plane(x)
         if check_binary and bool(((xb != 0) & (xb != 1)).any()):
-            raise ValueError("read: row drive must be binary (0/1); apply multi-bit inputs bit-serially")
+            raise ValueError(
+                "read: row drive must be binary (0/1); apply multi-bit inputs bit-serially"
+            )
         g = torch.as_tensor(groups, dtype=torch.int64).reshape(-1)
         if bool(((g < 0) | (g >= cfg.n_groups)).any()):
             raise ValueError(f"read: group(s) {g.tolist()} outside [0, {cfg.n_groups - 1}]")
@@ -445,12 +479,16 @@ class CrossbarMacro:
         c0 = int(g[0]) * A
         if cfg.r_wire_ohm > 0:
             cur = self.ideal_currents_A(xb)
-            cur = cur[:, c0: c0 + G * A] if contiguous else cur.reshape(B, cfg.n_groups, A)[:, g].reshape(B, G * A)
+            cur = (
+                cur[:, c0 : c0 + G * A]
+                if contiguous
+                else cur.reshape(B, cfg.n_groups, A)[:, g].reshape(B, G * A)
+            )
             t = cur.reshape(B, G, A).mul_(self.adc_gain / cfg.adc_lsb_A)
         else:
             wu = self.weight_units()
             if contiguous:
-                w = wu[:, c0: c0 + G * A]
+                w = wu[:, c0 : c0 + G * A]
             else:
                 w = wu.reshape(cfg.rows, cfg.n_groups, A)[:, g].reshape(cfg.rows, G * A)
             # exact integer column sums, then float64 from here on
@@ -497,7 +535,9 @@ class CrossbarMacro:
             g, _, _ = self.dev.form(cell)
         else:
             tgt = d.g_max_S if op is PulseOp.SET else d.g_min_S
-            g, n_clip = self.dev.program(cell, torch.tensor([tgt], dtype=torch.float64), attempt=1 + n)
+            g, n_clip = self.dev.program(
+                cell, torch.tensor([tgt], dtype=torch.float64), attempt=1 + n
+            )
             self.stats.clipped_programming += n_clip
         self._g_prog[int(neg), int(row), int(col)] = g[0]
         self._invalidate()
@@ -525,5 +565,7 @@ class CrossbarMacro:
 
     def _check_cell(self, row: int, col: int, neg: int) -> None:
         if not (0 <= row < self.cfg.rows and 0 <= col < self.cfg.cols and neg in (0, 1)):
-            raise ValueError(f"cell (row={row}, col={col}, neg={neg}) is outside the "
-                             f"{self.cfg.rows} x {self.cfg.cols} x 2 array")
+            raise ValueError(
+                f"cell (row={row}, col={col}, neg={neg}) is outside the "
+                f"{self.cfg.rows} x {self.cfg.cols} x 2 array"
+            )

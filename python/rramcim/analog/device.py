@@ -47,7 +47,9 @@ def cell_current_A(g_S, v_V, v_nl_V):  # noqa: ANN001, ANN201 - numpy/torch/floa
     """
     if isinstance(g_S, torch.Tensor) or isinstance(v_V, torch.Tensor):
         return g_S * v_nl_V * torch.sinh(torch.as_tensor(v_V, dtype=torch.float64) / v_nl_V)
-    return np.asarray(g_S, dtype=np.float64) * v_nl_V * np.sinh(np.asarray(v_V, np.float64) / v_nl_V)
+    return (
+        np.asarray(g_S, dtype=np.float64) * v_nl_V * np.sinh(np.asarray(v_V, np.float64) / v_nl_V)
+    )
 
 
 def _check(name: str, value: float, lo: float, hi: float, *, lo_open: bool = False) -> None:
@@ -123,7 +125,9 @@ class DeviceConfig:
         _check("g_max_S", self.g_max_S, 0.0, 1e-2, lo_open=True)
         _check("g_min_S", self.g_min_S, 0.0, self.g_max_S, lo_open=True)
         if not self.g_min_S < self.g_max_S:
-            raise ValueError(f"DeviceConfig.g_min_S = {self.g_min_S} must be < g_max_S = {self.g_max_S}")
+            raise ValueError(
+                f"DeviceConfig.g_min_S = {self.g_min_S} must be < g_max_S = {self.g_max_S}"
+            )
         if not 2 <= int(self.n_levels) <= 4096 or int(self.n_levels) != self.n_levels:
             raise ValueError(f"DeviceConfig.n_levels = {self.n_levels!r} is outside [2, 4096]")
         _check("g_step_S", self.g_step_S, 0.0, self.g_min_S, lo_open=True)

@@ -64,7 +64,11 @@ def plan_tiles(k: int, m: int, cfg: CrossbarConfig) -> list[Placement]:
         for rt in range(n_rt):
             if group + need > cfg.n_groups:
                 macro, group = macro + 1, 0
-            out.append(Placement(rt, cb, rt * cfg.rows, min(k, (rt + 1) * cfg.rows), m0, m1, macro, group, need))
+            out.append(
+                Placement(
+                    rt, cb, rt * cfg.rows, min(k, (rt + 1) * cfg.rows), m0, m1, macro, group, need
+                )
+            )
             group += need
     return out
 
@@ -80,8 +84,14 @@ class TiledCrossbar:
         w_max: weight magnitude mapped to the full conductance window (default max |w|).
     """
 
-    def __init__(self, w: torch.Tensor, cfg: CrossbarConfig, device: DeviceConfig | None = None,
-                 seed: int = 0, w_max: float | None = None) -> None:
+    def __init__(
+        self,
+        w: torch.Tensor,
+        cfg: CrossbarConfig,
+        device: DeviceConfig | None = None,
+        seed: int = 0,
+        w_max: float | None = None,
+    ) -> None:
         w = torch.as_tensor(w, dtype=torch.float64)
         if w.ndim != 2:
             raise ValueError(f"TiledCrossbar: w must be 2-D, got shape {tuple(w.shape)}")
@@ -102,7 +112,7 @@ class TiledCrossbar:
             for p in self.plan:
                 if p.macro == i:
                     c0 = p.group0 * cfg.n_adc
-                    full[: p.k1 - p.k0, c0: c0 + p.m1 - p.m0] = w[p.k0:p.k1, p.m0:p.m1]
+                    full[: p.k1 - p.k0, c0 : c0 + p.m1 - p.m0] = w[p.k0 : p.k1, p.m0 : p.m1]
             self.reports.append(mac.program_weights(full, w_max=self.w_max))
         self.report = self.reports[0]
 
@@ -132,21 +142,31 @@ class TiledCrossbar:
         rpv = self.reads_per_vector(in_bits)
         base = [0] * len(self.macros)
         y = np.zeros((V, self.m), dtype=np.int64)
-        weights = np.array([(-1 if (signed and b == in_bits - 1) else 1) << b for b in range(in_bits)], dtype=np.int64)
+        weights = np.array(
+            [(-1 if (signed and b == in_bits - 1) else 1) << b for b in range(in_bits)],
+            dtype=np.int64,
+        )
         vk = torch.arange(V, dtype=torch.int64).reshape(V, 1)
         for p in self.plan:
             mac = self.macros[p.macro]
             xt = np.zeros((V, self.cfg.rows), dtype=np.int64)
-            xt[:, : p.k1 - p.k0] = x[:, p.k0:p.k1]
+            xt[:, : p.k1 - p.k0] = x[:, p.k0 : p.k1]
             planes = bit_plane_tensor(xt, in_bits, signed)
             groups = torch.arange(p.group0, p.group0 + p.groups, dtype=torch.int64)
             part = np.zeros((V, p.groups * A), dtype=np.int64)
             for b in range(in_bits):
-                k = vk * rpv[p.macro] + base[p.macro] + b * p.groups + torch.arange(p.groups).reshape(1, -1)
-                codes = mac.read(planes[b], groups, k, epoch=epoch, check_binary=False).codes.numpy()
+                k = (
+                    vk * rpv[p.macro]
+                    + base[p.macro]
+                    + b * p.groups
+                    + torch.arange(p.groups).reshape(1, -1)
+                )
+                codes = mac.read(
+                    planes[b], groups, k, epoch=epoch, check_binary=False
+                ).codes.numpy()
                 part += weights[b] * codes.reshape(V, p.groups * A)
             base[p.macro] += in_bits * p.groups
-            y[:, p.m0:p.m1] += part[:, : p.m1 - p.m0]
+            y[:, p.m0 : p.m1] += part[:, : p.m1 - p.m0]
         return y
 
     def codes_per_weight_unit(self) -> float:

@@ -111,8 +111,8 @@ class XbarMacroAdapter:
             self._task = None
 
     async def _run(self) -> None:
-        from cocotb.triggers import FallingEdge
         from cocotb.simtime import get_sim_time
+        from cocotb.triggers import FallingEdge
 
         sh = self.shell
         while True:
@@ -163,7 +163,9 @@ class XbarMacroAdapter:
                 self.errors.append(f"adc_start_i is {st} at {get_sim_time('ns')} ns")
             elif int(st):
                 if self._pending is not None:
-                    self.errors.append(f"adc_start_i during a conversion at {get_sim_time('ns')} ns")
+                    self.errors.append(
+                        f"adc_start_i during a conversion at {get_sim_time('ns')} ns"
+                    )
                 self._convert(get_sim_time("ns"))
             pv = sh.prog_valid_i.value
             if pv.is_resolvable and int(pv):
@@ -183,8 +185,11 @@ class XbarMacroAdapter:
         plane = _bits_to_plane(int(wl), m.cfg.rows) if int(en) else torch.zeros(1, m.cfg.rows)
         res = m.read(plane, group, self.read_index, epoch=self.epoch, check_binary=False)
         codes = res.codes.reshape(-1).tolist()
-        self.log.reads.append(ReadRecord(self.epoch, self.read_index, group, bool(int(en)),
-                                         int(plane.sum()), codes, now_ns))
+        self.log.reads.append(
+            ReadRecord(
+                self.epoch, self.read_index, group, bool(int(en)), int(plane.sum()), codes, now_ns
+            )
+        )
         self.read_index += 1
         self._pending = (self.t_conv_cyc, pack(codes, self._adc_w))
 

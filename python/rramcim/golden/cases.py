@@ -33,12 +33,24 @@ def xbar_path_macro_from_manifest(params: dict[str, Any]) -> tuple[CrossbarMacro
 
     The conductances are loaded separately from the case's ``g_pos``/``g_neg`` arrays.
     """
-    cfg = CrossbarConfig(rows=params["N_ROWS"], cols=params["N_COLS"], n_adc=params["N_ADC"],
-                         adc_bits=params["ADC_BITS"], adc_full_scale_A=params["adc_full_scale_A"],
-                         adc_offset_sigma_lsb=params["adc_offset_sigma_lsb"],
-                         adc_gain_sigma=params["adc_gain_sigma"])
-    macro = CrossbarMacro(cfg, load_device(params["device"]), seed=params["seed"], macro_id=params["macro_id"])
-    rp = ReadPathConfig(params["cfg_tiles"], params["cfg_groups"], params["cfg_in_bits"], bool(params["cfg_in_signed"]))
+    cfg = CrossbarConfig(
+        rows=params["N_ROWS"],
+        cols=params["N_COLS"],
+        n_adc=params["N_ADC"],
+        adc_bits=params["ADC_BITS"],
+        adc_full_scale_A=params["adc_full_scale_A"],
+        adc_offset_sigma_lsb=params["adc_offset_sigma_lsb"],
+        adc_gain_sigma=params["adc_gain_sigma"],
+    )
+    macro = CrossbarMacro(
+        cfg, load_device(params["device"]), seed=params["seed"], macro_id=params["macro_id"]
+    )
+    rp = ReadPathConfig(
+        params["cfg_tiles"],
+        params["cfg_groups"],
+        params["cfg_in_bits"],
+        bool(params["cfg_in_signed"]),
+    )
     return macro, rp
 
 
@@ -46,11 +58,26 @@ def xbar_path_smoke(root: Path | str = VECTOR_ROOT) -> Path:
     """Read path, 32 x 16 macro, 4 ADCs, 2 row tiles of 4-bit signed inputs, 8 vectors."""
     seed = 1
     params: dict[str, Any] = {
-        "N_ROWS": 32, "N_COLS": 16, "N_ADC": 4, "ADC_BITS": 6, "IN_BITS": 4, "N_TILES": 2,
-        "T_SETTLE_CYC": 1, "T_CONV_CYC": 3,
-        "cfg_tiles": 2, "cfg_groups": 2, "cfg_in_bits": 4, "cfg_in_signed": 1,
-        "device": "rram_40nm", "seed": seed, "macro_id": 0, "epoch": 0, "first_read": 0,
-        "adc_full_scale_A": 3.0e-5, "adc_offset_sigma_lsb": 0.7, "adc_gain_sigma": 0.02,
+        "N_ROWS": 32,
+        "N_COLS": 16,
+        "N_ADC": 4,
+        "ADC_BITS": 6,
+        "IN_BITS": 4,
+        "N_TILES": 2,
+        "T_SETTLE_CYC": 1,
+        "T_CONV_CYC": 3,
+        "cfg_tiles": 2,
+        "cfg_groups": 2,
+        "cfg_in_bits": 4,
+        "cfg_in_signed": 1,
+        "device": "rram_40nm",
+        "seed": seed,
+        "macro_id": 0,
+        "epoch": 0,
+        "first_read": 0,
+        "adc_full_scale_A": 3.0e-5,
+        "adc_offset_sigma_lsb": 0.7,
+        "adc_gain_sigma": 0.02,
     }
     macro, rp = xbar_path_macro_from_manifest(params)
     gen = torch.Generator().manual_seed(seed)
@@ -61,13 +88,21 @@ def xbar_path_smoke(root: Path | str = VECTOR_ROOT) -> Path:
     d = macro.device
     acc_w = acc_width(params["ADC_BITS"], params["IN_BITS"], params["N_TILES"])
     params["ACC_W"] = acc_w
-    return save_vectors(root, "cim_xbar_path", "smoke", "rramcim.golden.cases:xbar_path_smoke", seed, params, {
-        "g_pos": (d.to_units(gp).numpy(), G_UNITS_W, False),
-        "g_neg": (d.to_units(gn).numpy(), G_UNITS_W, False),
-        "x": (x, params["IN_BITS"], True),
-        "codes": (res.codes, params["ADC_BITS"], True),
-        "acc": (res.acc, acc_w, True),
-    })
+    return save_vectors(
+        root,
+        "cim_xbar_path",
+        "smoke",
+        "rramcim.golden.cases:xbar_path_smoke",
+        seed,
+        params,
+        {
+            "g_pos": (d.to_units(gp).numpy(), G_UNITS_W, False),
+            "g_neg": (d.to_units(gn).numpy(), G_UNITS_W, False),
+            "x": (x, params["IN_BITS"], True),
+            "codes": (res.codes, params["ADC_BITS"], True),
+            "acc": (res.acc, acc_w, True),
+        },
+    )
 
 
 CASES: dict[str, Callable[..., Path]] = {

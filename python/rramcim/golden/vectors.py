@@ -5,7 +5,8 @@ hand-off to other tools). The manifest is the single source of the DUT parameter
 
 .. code-block:: json
 
-    {"module": "cim_xbar_path", "case": "smoke", "generator": "rramcim.golden.cases:xbar_path_smoke",
+    {"module": "cim_xbar_path", "case": "smoke",
+     "generator": "rramcim.golden.cases:xbar_path_smoke",
      "package_version": "0.1.0", "seed": 1, "params": {"N_ROWS": 32, ...},
      "arrays": {"x": {"width": 4, "signed": true, "shape": [16, 64]}, ...},
      "sha256": "<hash of the arrays, see array_digest>"}
@@ -28,7 +29,16 @@ import numpy as np
 import rramcim
 from rramcim.fixedpoint import int_range
 
-MANIFEST_FIELDS = ("module", "case", "generator", "package_version", "seed", "params", "arrays", "sha256")
+MANIFEST_FIELDS = (
+    "module",
+    "case",
+    "generator",
+    "package_version",
+    "seed",
+    "params",
+    "arrays",
+    "sha256",
+)
 ARRAY_FIELDS = ("width", "signed", "shape")
 
 
@@ -99,7 +109,9 @@ def save_vectors(
     for name, (arr, width, signed) in arrays.items():
         a = np.asarray(arr)
         if not np.issubdtype(a.dtype, np.integer) and a.dtype != bool:
-            raise VectorFileError(f"{out / case}.npz: array '{name}' must be integer, got {a.dtype}")
+            raise VectorFileError(
+                f"{out / case}.npz: array '{name}' must be integer, got {a.dtype}"
+            )
         a = a.astype(np.int64)
         _check_width(out / f"{case}.npz", name, a, width, signed)
         data[name] = a
@@ -128,7 +140,8 @@ def _check_width(path: Path, name: str, a: np.ndarray, width: int, signed: bool)
     if bad.size:
         i = int(bad[0])
         raise VectorFileError(
-            f"{path}: array '{name}' element {tuple(int(j) for j in np.unravel_index(i, a.shape))} = {int(a.flat[i])} does not fit "
+            f"{path}: array '{name}' element {tuple(int(j) for j in np.unravel_index(i, a.shape))}"
+            f" = {int(a.flat[i])} does not fit "
             f"width {width} ({'signed' if signed else 'unsigned'}, [{lo}, {hi}])"
         )
 
@@ -172,7 +185,9 @@ def load_vectors(manifest_path: Path | str) -> VectorSet:
         _check_width(npz, name, a, int(spec["width"]), bool(spec["signed"]))
     extra = sorted(set(arrays) - set(manifest["arrays"]))
     if extra:
-        raise VectorFileError(f"{npz}: array(s) {extra} are not declared in the manifest field 'arrays'")
+        raise VectorFileError(
+            f"{npz}: array(s) {extra} are not declared in the manifest field 'arrays'"
+        )
     digest = array_digest(arrays)
     if digest != manifest["sha256"]:
         raise VectorFileError(
@@ -183,7 +198,7 @@ def load_vectors(manifest_path: Path | str) -> VectorSet:
 
 
 def write_readmemh(path: Path | str, values: np.ndarray, width: int) -> Path:
-    """Write a ``$readmemh`` file: one word per line, two's complement, ``ceil(width/4)`` hex digits."""
+    """Write a ``$readmemh`` file: a word per line, two's complement, ``ceil(width/4)`` digits."""
     p = Path(path)
     p.parent.mkdir(parents=True, exist_ok=True)
     digits = -(-int(width) // 4)

@@ -50,8 +50,10 @@ class ReadPathConfig:
     def check_macro(self, macro: CrossbarMacro) -> None:
         """Raise ValueError if this configuration does not fit the macro."""
         if self.tiles * self.groups > macro.cfg.n_groups:
-            raise ValueError(f"ReadPathConfig: tiles * groups = {self.tiles * self.groups} exceeds the "
-                             f"macro's {macro.cfg.n_groups} column groups")
+            raise ValueError(
+                f"ReadPathConfig: tiles * groups = {self.tiles * self.groups} exceeds the "
+                f"macro's {macro.cfg.n_groups} column groups"
+            )
 
 
 @dataclass
