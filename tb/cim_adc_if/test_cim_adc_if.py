@@ -255,15 +255,17 @@ class TB:
         return "resp"
 
     # ----- one clock cycle ------------------------------------------------------------------
-    async def run(self, n_conversions: int, *, drain: bool = True) -> None:
-        """Issue ``n_conversions`` more requests and run until they are all answered."""
+    async def run(self, n_conversions: int) -> None:
+        """Issue ``n_conversions`` more requests and run until they are all answered.
+
+        Fails if that takes more than a generous cycle budget (a hung DUT)."""
         self.issue_limit = self.issued + n_conversions
         fe = FallingEdge(self.dut.clk_i)
         budget = (n_conversions + 2) * (
             self.cfg.t_settle_cyc + self.cfg.t_timeout_cyc + 10
         ) * 4 + 100
         for _ in range(budget):
-            if self.completed >= self.issue_limit and (not drain or self.txn is None):
+            if self.completed >= self.issue_limit:
                 return
             await fe
             self.cycle += 1
