@@ -116,6 +116,6 @@ def test_xbar_path_case_rebuilds_from_manifest() -> None:
     macro.set_conductances(
         torch.from_numpy(vs.arrays["g_pos"] * g), torch.from_numpy(vs.arrays["g_neg"] * g)
     )
-    res = run_read_path(macro, vs.arrays["x"], rp)
+    res = run_read_path(macro, vs.arrays["x"], rp, keep_codes=True)
     assert np.array_equal(res.acc, vs.arrays["acc"])
     assert np.array_equal(res.codes, vs.arrays["codes"])

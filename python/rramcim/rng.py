@@ -126,7 +126,7 @@ def normal_rows(key: int, rows: torch.Tensor, n: int) -> torch.Tensor:
     h = hash64(key, base + torch.arange(blocks, dtype=torch.int64))
     if _LITTLE:
         # lane j of a 64-bit word is its j-th 16-bit half-word on a little-endian machine
-        idx = h.view(torch.int16).to(torch.int32).bitwise_and_(0xFFFF)
+        idx = h.view(torch.uint16).to(torch.int32)
     else:  # pragma: no cover - big-endian hosts
         shifts = torch.arange(0, 16 * LANES, 16, dtype=torch.int64)
         idx = ((h.unsqueeze(-1) >> shifts) & 0xFFFF).reshape(h.shape[0], n_pad)

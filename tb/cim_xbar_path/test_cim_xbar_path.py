@@ -216,7 +216,7 @@ class TB:
             f"planes_{'one' if c.in_bits == 1 else 'all' if c.in_bits == self.in_bits else 'mid'}"
         )
         self.hit("tiles_one" if c.tiles == 1 else "tiles_many")
-        if exp.clipped.any():
+        if exp.n_clipped:
             self.hit("clipped")
         for g in range(c.tiles * c.groups):
             self.hit(f"group_{g}")
@@ -245,7 +245,7 @@ class TB:
             raise AssertionError(
                 f"macro saw {self.adapter.read_index - first} reads, golden expects {exp.reads}"
             )
-        self.expected_sat += int(exp.sat_flags.sum())
+        self.expected_sat += exp.n_sat_flags
         self.expected_conv += exp.reads
         return bad
 

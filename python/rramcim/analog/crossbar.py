@@ -491,21 +491,21 @@ class CrossbarMacro:
                 w = wu[:, c0 : c0 + G * A]
             else:
                 w = wu.reshape(cfg.rows, cfg.n_groups, A)[:, g].reshape(cfg.rows, G * A)
-            # exact integer column sums, then float64 from here on
-            t = (xb.to(wu.dtype) @ w).to(torch.float64).reshape(B, G, A)
-            t.mul_(self.code_per_unit())
+            # exact integer column sums; the product with the float64 gain is taken in float64
+            t = torch.mul((xb.to(wu.dtype) @ w).reshape(B, G, A), self.code_per_unit())
         n_on = xb.sum(dim=1).to(torch.float64)  # exact: counts < 2^24
-        sig = torch.sqrt(2.0 * n_on).reshape(B, 1, 1) * (
-            (d.read_gain * d.v_read_V * d.read_noise_S / cfg.adc_lsb_A) * self.adc_gain
-        )
-        z = rng.normal_rows(self._key("read", int(epoch)), k.reshape(-1), A).reshape(B, G, A)
-        t.add_(z.to(torch.float64).mul_(sig))
+        if d.read_noise_S > 0:
+            sig = torch.sqrt(2.0 * n_on).reshape(B, 1, 1) * (
+                (d.read_gain * d.v_read_V * d.read_noise_S / cfg.adc_lsb_A) * self.adc_gain
+            )
+            z = rng.normal_rows(self._key("read", int(epoch)), k.reshape(-1), A).reshape(B, G, A)
+            t.add_(torch.mul(z, sig))
         t.add_(self.adc_offset_lsb + 0.5).floor_()
         lo, hi = cfg.code_range
         clipped = t.clamp(lo, hi)
         sat = clipped != t
         codes = clipped.to(torch.int64)
-        n_sat = int(sat.sum())
+        n_sat = int(torch.count_nonzero(sat))
         n_on_total = int(n_on.sum())
         self.stats.reads += B * G
         self.stats.conversions += B * G * A

@@ -22,7 +22,7 @@ import torch
 from rramcim.analog.crossbar import CrossbarConfig, CrossbarMacro
 from rramcim.analog.device import DeviceConfig
 from rramcim.fixedpoint import check_range
-from rramcim.golden.xbar_path import bit_plane_tensor
+from rramcim.golden.xbar_ctrl import plane_weights
 
 
 @dataclass(frozen=True)
@@ -141,33 +141,32 @@ class TiledCrossbar:
         V, A = x.shape[0], self.cfg.n_adc
         rpv = self.reads_per_vector(in_bits)
         base = [0] * len(self.macros)
-        y = np.zeros((V, self.m), dtype=np.int64)
-        weights = np.array(
-            [(-1 if (signed and b == in_bits - 1) else 1) << b for b in range(in_bits)],
-            dtype=np.int64,
-        )
+        pw = plane_weights(in_bits, signed).tolist()
+        u = torch.from_numpy(x)
+        if signed:
+            u = u & ((1 << in_bits) - 1)  # two's-complement bit planes
         vk = torch.arange(V, dtype=torch.int64).reshape(V, 1)
+        blocks: dict[int, torch.Tensor] = {}
         for p in self.plan:
             mac = self.macros[p.macro]
-            xt = np.zeros((V, self.cfg.rows), dtype=np.int64)
-            xt[:, : p.k1 - p.k0] = x[:, p.k0 : p.k1]
-            planes = bit_plane_tensor(xt, in_bits, signed)
+            ut = u[:, p.k0:p.k1]
+            if p.k1 - p.k0 < self.cfg.rows:
+                ut = torch.nn.functional.pad(ut, (0, self.cfg.rows - (p.k1 - p.k0)))
             groups = torch.arange(p.group0, p.group0 + p.groups, dtype=torch.int64)
-            part = np.zeros((V, p.groups * A), dtype=np.int64)
+            gk = torch.arange(p.groups, dtype=torch.int64).reshape(1, -1)
             for b in range(in_bits):
-                k = (
-                    vk * rpv[p.macro]
-                    + base[p.macro]
-                    + b * p.groups
-                    + torch.arange(p.groups).reshape(1, -1)
-                )
-                codes = mac.read(
-                    planes[b], groups, k, epoch=epoch, check_binary=False
-                ).codes.numpy()
-                part += weights[b] * codes.reshape(V, p.groups * A)
+                plane = (ut if in_bits == 1 else (ut >> b) & 1).to(torch.float32)
+                k = vk * rpv[p.macro] + base[p.macro] + b * p.groups + gk
+                codes = mac.read(plane, groups, k, epoch=epoch, check_binary=False).codes
+                part = codes.reshape(V, p.groups * A)[:, : p.m1 - p.m0]
+                if pw[b] != 1:
+                    part = part * pw[b]
+                if p.col_block in blocks:
+                    blocks[p.col_block] += part
+                else:
+                    blocks[p.col_block] = part.clone()
             base[p.macro] += in_bits * p.groups
-            y[:, p.m0 : p.m1] += part[:, : p.m1 - p.m0]
-        return y
+        return torch.cat([blocks[i] for i in sorted(blocks)], dim=1).numpy()
 
     def codes_per_weight_unit(self) -> float:
         """Mean ADC codes per (input 1) x (weight 1): divides :meth:`mvm` into weight units."""

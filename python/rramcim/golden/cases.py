@@ -83,7 +83,7 @@ def xbar_path_smoke(root: Path | str = VECTOR_ROOT) -> Path:
     gen = torch.Generator().manual_seed(seed)
     macro.program_weights(torch.rand(32, 16, generator=gen, dtype=torch.float64) * 2 - 1)
     x = torch.randint(-8, 8, (8, rp.tiles * 32), generator=gen).numpy().astype(np.int64)
-    res = run_read_path(macro, x, rp)
+    res = run_read_path(macro, x, rp, keep_codes=True)
     gp, gn = macro.programmed_conductances()
     d = macro.device
     acc_w = acc_width(params["ADC_BITS"], params["IN_BITS"], params["N_TILES"])

@@ -3,8 +3,10 @@
 Batched and bit-exact with the RTL co-simulation: it drives the *same*
 :class:`~rramcim.analog.crossbar.CrossbarMacro` object with the same bit planes, in the read
 order of ``docs/read_path.md``, with the same read numbers (which key the read noise), and
-accumulates the ADC codes with :func:`rramcim.golden.xbar_ctrl.accumulate`, the integer model
-of the controller.
+shift-adds the ADC codes with the plane weights of :mod:`rramcim.golden.xbar_ctrl`, the
+integer model of the controller. With ``keep_codes=True`` every code is kept and the
+accumulation is done by :func:`rramcim.golden.xbar_ctrl.accumulate` itself; the default fast
+path accumulates plane by plane in torch int64 (a test checks the two agree).
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import torch
 from rramcim.analog.crossbar import CrossbarMacro
 from rramcim.fixedpoint import check_range
 from rramcim.golden.adc_if import saturation_flags
-from rramcim.golden.xbar_ctrl import accumulate
+from rramcim.golden.xbar_ctrl import accumulate, plane_weights
 
 
 @dataclass(frozen=True)
@@ -62,17 +64,23 @@ class ReadPathResult:
 
     Attributes:
         acc: int64 ``[V, groups * n_adc]``, the controller's output words.
-        codes: int64 ``[V, tiles, in_bits, groups, n_adc]``, every ADC code.
-        clipped: bool, same shape as codes: the analogue value was outside the ADC range.
-        sat_flags: bool, same shape: the code is an extreme code (what cim_adc_if flags).
         reads: reads performed.
+        conversions: ADC channel conversions (reads * n_adc).
+        n_clipped: conversions whose analogue value was outside the ADC range.
+        n_sat_flags: codes equal to an extreme code (what cim_adc_if counts).
+        codes: with ``keep_codes``: int64 ``[V, tiles, in_bits, groups, n_adc]``, every code.
+        clipped: with ``keep_codes``: bool, same shape as codes.
+        sat_flags: with ``keep_codes``: bool, same shape as codes.
     """
 
     acc: np.ndarray
-    codes: np.ndarray
-    clipped: np.ndarray
-    sat_flags: np.ndarray
     reads: int
+    conversions: int
+    n_clipped: int
+    n_sat_flags: int
+    codes: np.ndarray | None = None
+    clipped: np.ndarray | None = None
+    sat_flags: np.ndarray | None = None
 
 
 def bit_plane_tensor(x: np.ndarray, in_bits: int, signed: bool) -> torch.Tensor:
@@ -91,6 +99,7 @@ def run_read_path(
     cfg: ReadPathConfig,
     epoch: int = 0,
     first_read: int = 0,
+    keep_codes: bool = False,
 ) -> ReadPathResult:
     """Evaluate input vectors through the read path.
 
@@ -100,6 +109,8 @@ def run_read_path(
         cfg: controller configuration.
         epoch: reset epoch (keys the read noise).
         first_read: read number of the first read of vector 0 since the last reset.
+        keep_codes: also return every ADC code (and accumulate with
+            :func:`rramcim.golden.xbar_ctrl.accumulate`).
 
     Returns:
         :class:`ReadPathResult`.
@@ -115,17 +126,44 @@ def run_read_path(
     check_range("x", x.reshape(-1), cfg.in_bits, cfg.signed)
     V, T, B, G = x.shape[0], cfg.tiles, cfg.in_bits, cfg.groups
     R = cfg.reads_per_vector
-    planes = bit_plane_tensor(x.reshape(V, T, rows), B, cfg.signed)  # [B, V, T, rows]
-    codes = np.zeros((V, T, B, G, A), dtype=np.int64)
-    clipped = np.zeros((V, T, B, G, A), dtype=bool)
+    u = torch.from_numpy(x.reshape(V, T, rows)).to(torch.int32) & ((1 << B) - 1)
+    pw = plane_weights(B, cfg.signed).tolist()
+    lo, hi = macro.cfg.code_range
+    codes = np.zeros((V, T, B, G, A), dtype=np.int64) if keep_codes else None
+    clipped = np.zeros((V, T, B, G, A), dtype=bool) if keep_codes else None
+    acc = torch.zeros(V, G, A, dtype=torch.int64)
+    n_clip = n_sat = 0
     v_base = first_read + torch.arange(V, dtype=torch.int64).reshape(V, 1) * R
     for t in range(T):
         groups = torch.arange(t * G, (t + 1) * G, dtype=torch.int64)
         for b in range(B):
+            plane = ((u[:, t, :] >> b) & 1).to(torch.float32)
             k = v_base + (t * B + b) * G + torch.arange(G, dtype=torch.int64).reshape(1, G)
-            res = macro.read(planes[b, :, t, :], groups, k, epoch=epoch, check_binary=False)
-            codes[:, t, b] = res.codes.numpy()
-            clipped[:, t, b] = res.saturated.numpy()
-    acc = accumulate(codes, T, G, B, cfg.signed)
-    sat = np.asarray(saturation_flags(codes, macro.cfg.adc_bits), dtype=bool)
-    return ReadPathResult(acc=acc, codes=codes, clipped=clipped, sat_flags=sat, reads=V * R)
+            res = macro.read(plane, groups, k, epoch=epoch, check_binary=False)
+            n_clip += int(res.saturated.sum())
+            n_sat += int(((res.codes == lo) | (res.codes == hi)).sum())
+            if keep_codes:
+                codes[:, t, b] = res.codes.numpy()
+                clipped[:, t, b] = res.saturated.numpy()
+            else:
+                acc += res.codes * pw[b]  # the controller's shift-add, s_b * 2^b
+    if keep_codes:
+        acc_np = accumulate(codes, T, G, B, cfg.signed)
+        sat = np.asarray(saturation_flags(codes, macro.cfg.adc_bits), dtype=bool)
+        return ReadPathResult(
+            acc=acc_np,
+            reads=V * R,
+            conversions=V * R * A,
+            n_clipped=n_clip,
+            n_sat_flags=int(sat.sum()),
+            codes=codes,
+            clipped=clipped,
+            sat_flags=sat,
+        )
+    return ReadPathResult(
+        acc=acc.reshape(V, G * A).numpy(),
+        reads=V * R,
+        conversions=V * R * A,
+        n_clipped=n_clip,
+        n_sat_flags=n_sat,
+    )
