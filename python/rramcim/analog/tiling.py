@@ -149,7 +149,7 @@ class TiledCrossbar:
         blocks: dict[int, torch.Tensor] = {}
         for p in self.plan:
             mac = self.macros[p.macro]
-            ut = u[:, p.k0:p.k1]
+            ut = u[:, p.k0 : p.k1]
             if p.k1 - p.k0 < self.cfg.rows:
                 ut = torch.nn.functional.pad(ut, (0, self.cfg.rows - (p.k1 - p.k0)))
             groups = torch.arange(p.group0, p.group0 + p.groups, dtype=torch.int64)
