@@ -169,6 +169,10 @@ def summary_text(res: dict) -> str:
         ("simulator", res["simulator"]),
         ("macro", f"{p['N_ROWS']} x {p['N_COLS']} pairs, {p['N_ADC']} ADCs x {p['ADC_BITS']} b"),
         ("inputs", f"{p['IN_BITS']}-bit, bit-serial"),
+        (
+            "weights clipped / stuck cells",
+            f"{res['program_report']['n_clipped']} / {res['program_report']['n_stuck']}",
+        ),
         ("vectors through RTL", str(res["vectors_rtl"])),
         ("reads (RTL / golden)", f"{res['reads_rtl']} / {res['reads_golden']}"),
         ("mismatching output words", str(res["mismatch_words"])),
