@@ -63,6 +63,61 @@ class DemoTB(TB):
         return x
 
 
+def error_budget(tb: DemoTB, x: np.ndarray, c: ReadPathConfig) -> list[dict[str, object]]:
+    """NRMSE of the hardware model against software with one non-ideality removed at a time.
+
+    Each variant is a fresh macro with the same seed, weights, mapping and ADC calibration, so
+    the rows differ only in the named device or ADC setting.
+    """
+    dev = tb.macro.device
+    ideal = dev.replace(
+        prog_noise_rel=0.0,
+        prog_noise_abs_S=0.0,
+        read_noise_S=0.0,
+        drift_nu_mean=0.0,
+        drift_nu_std=0.0,
+        p_stuck_lrs=0.0,
+        p_stuck_hrs=0.0,
+        d2d_sigma_rel=0.0,
+    )
+    adc = {
+        "adc_offset_sigma_lsb": tb.macro.cfg.adc_offset_sigma_lsb,
+        "adc_gain_sigma": tb.macro.cfg.adc_gain_sigma,
+    }
+    variants = [
+        ("as simulated (all non-idealities)", dev, adc),
+        ("without stuck-at faults", dev.replace(p_stuck_lrs=0.0, p_stuck_hrs=0.0), adc),
+        ("without programming noise", dev.replace(prog_noise_rel=0.0, prog_noise_abs_S=0.0), adc),
+        ("without read noise", dev.replace(read_noise_S=0.0), adc),
+        ("without d2d variation", dev.replace(d2d_sigma_rel=0.0), adc),
+        (
+            "without ADC offset/gain errors",
+            dev,
+            {"adc_offset_sigma_lsb": 0.0, "adc_gain_sigma": 0.0},
+        ),
+        (
+            "ideal device, ADC errors off (level + ADC quantisation only)",
+            ideal,
+            {"adc_offset_sigma_lsb": 0.0, "adc_gain_sigma": 0.0},
+        ),
+        (
+            "ideal device, 4096 levels (ADC quantisation only)",
+            ideal.replace(n_levels=4096),
+            {"adc_offset_sigma_lsb": 0.0, "adc_gain_sigma": 0.0},
+        ),
+    ]
+    sw = x @ tb.w.numpy()
+    out = []
+    for name, d, a in variants:
+        m = CrossbarMacro(tb.macro.cfg.replace(**a), d, seed=tb.seed)
+        rep = m.program_weights(tb.w, w_max=3.0 * float(tb.w.std()))
+        m.calibrate_adc(tb.calib_planes, k_sigma=3.0)
+        acc = run_read_path(m, x, c).acc
+        hw = acc / (float(m.code_per_unit().mean()) * rep.g_per_w_S / d.g_step_S)
+        out.append({"variant": name, "nrmse": float(np.sqrt(np.mean((hw - sw) ** 2)) / np.std(sw))})
+    return out
+
+
 @cocotb.test()
 async def run_demo(dut) -> None:  # noqa: ANN001
     """Stream the demo vectors through the RTL; record the three levels."""
@@ -106,6 +161,7 @@ async def run_demo(dut) -> None:  # noqa: ANN001
             "corr": float(np.corrcoef(hw.ravel(), sw.ravel())[0, 1]),
         }
 
+    budget = error_budget(tb, big, c)
     result = {
         "block": "cim_xbar_path",
         "simulator": os.environ.get("SIM", ""),
@@ -146,6 +202,7 @@ async def run_demo(dut) -> None:  # noqa: ANN001
         "error_rtl_vs_software": err(x, rtl),
         "error_hw_model_vs_software_1024": err(big, hw_big.acc),
         "program_report": dataclasses.asdict(tb.report),
+        "error_budget_hw_model_1024": budget,
     }
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=2, default=float))

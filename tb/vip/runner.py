@@ -115,11 +115,11 @@ def run_bench(
         kwargs["make_args"] = ["-j", str(jobs)]
     else:
         kwargs["compile_args"] = ["-g2012"]
-    # cocotb-test lets SIM override the simulator argument: pin it to this node's simulator.
+    # cocotb-test takes the simulator from SIM (which overrides its argument): pin SIM to this
+    # node's simulator for the duration of the call.
     os.environ["SIM"] = sim
     try:
         run(
-            simulator=sim,
             toplevel=toplevel,
             module=module,
             verilog_sources=[str(s) for s in sources],

@@ -78,6 +78,20 @@ def write_report(build: Path) -> Path:
         if npz.exists():
             _plot_xbar(npz, rep / "xbar_path.png")
             parts.append('<img src="xbar_path.png" alt="read path plots">')
+        if res.get("error_budget_hw_model_1024"):
+            parts.append(
+                "<h3>Error budget (hardware model, 1024 vectors)</h3><p>Normalised RMS error "
+                "against <code>x @ W</code> with one non-ideality removed at a time (same seed, "
+                "weights, mapping and ADC calibration).</p>"
+            )
+            parts.append(
+                _table_html(
+                    [
+                        (r["variant"], f"{100 * r['nrmse']:.2f} %")
+                        for r in res["error_budget_hw_model_1024"]
+                    ]
+                )
+            )
         _, e = energy_rows(res)
         parts.append(
             "<h3>Energy model</h3><p>Per-operation constants and their sources "
