@@ -1,4 +1,4 @@
-"""The ``rramcim`` command: ``golden``, ``sim``, ``bench``, ``report``.
+"""The ``rramcim`` command: ``train``, ``golden``, ``sim``, ``bench``, ``report``.
 
 Run ``rramcim <command> --help`` for the options of each.
 """
@@ -213,6 +213,22 @@ def cmd_bench(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_train(args: argparse.Namespace) -> int:
+    """Train a workload's shipped checkpoint."""
+    if args.workload == "prime":
+        from rramcim.apps.prime.train import ASSET, PrimeTrainConfig, train_prime
+
+        cfg = PrimeTrainConfig(data=args.data, epochs=args.epochs, seed=args.seed)
+        out = Path(args.out) if args.out else ASSET
+        s = train_prime(cfg, out)
+        print(f"PRIME: test accuracy {100 * s['test_acc_all_steps']:.2f} % (all {cfg.steps} steps), "
+              f"{100 * s['test_acc_early_stop']:.2f} % with early stop at {s['mean_steps']:.2f} steps "
+              f"on average; {s['train_time_s']:.0f} s")
+        return 0
+    print(f"rramcim train: unknown workload {args.workload!r}", file=sys.stderr)
+    return 2
+
+
 def cmd_report(args: argparse.Namespace) -> int:
     """Rebuild the HTML report from the last results."""
     from rramcim.report.html import write_report
@@ -225,6 +241,15 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``rramcim`` command."""
     ap = argparse.ArgumentParser(prog="rramcim", description=__doc__.splitlines()[0])
     sub = ap.add_subparsers(dest="cmd", required=True)
+
+    t = sub.add_parser("train", help="train a workload and write its checkpoint")
+    t.add_argument("workload", choices=["prime"])
+    t.add_argument("--data", default=str(BUILD / "data" / "ndigits"),
+                   help="N-MNIST-format dataset root (N-Digits is generated there if missing)")
+    t.add_argument("--epochs", type=int, default=12)
+    t.add_argument("--seed", type=int, default=0)
+    t.add_argument("--out", help="checkpoint path (default: the shipped asset)")
+    t.set_defaults(func=cmd_train)
 
     g = sub.add_parser("golden", help="regenerate (or --check) the committed golden vectors")
     g.add_argument("case", nargs="?", default="all", help="<module>/<case> or 'all' (default)")

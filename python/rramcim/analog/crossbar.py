@@ -369,6 +369,35 @@ class CrossbarMacro:
             w_max=float(w_max), g_per_w_S=span / w_max, n_clipped=n_clip + n_clip_w, n_stuck=n_stuck
         )
 
+    def reset_pairs(self, rows: torch.Tensor, cols: torch.Tensor) -> int:
+        """RESET both cells of the given pairs to g_min (with programming noise): pruning.
+
+        Args:
+            rows, cols: int64 indices of the pairs (same length).
+
+        Returns:
+            Number of pairs reset.
+        """
+        rows = torch.as_tensor(rows, dtype=torch.int64).reshape(-1)
+        cols = torch.as_tensor(cols, dtype=torch.int64).reshape(-1)
+        if rows.numel() == 0:
+            return 0
+        if bool(
+            (rows < 0).any()
+            | (rows >= self.cfg.rows).any()
+            | (cols < 0).any()
+            | (cols >= self.cfg.cols).any()
+        ):
+            raise ValueError("reset_pairs: a pair lies outside the array")
+        tgt = torch.full((rows.numel(),), self.device.g_min_S, dtype=torch.float64)
+        for neg in (0, 1):
+            cells = self.cell_index(neg, rows, cols)
+            g, n_clip = self.dev.program(cells, tgt, attempt=1)
+            self._g_prog[neg, rows, cols] = g
+            self.stats.clipped_programming += n_clip
+        self._invalidate()
+        return int(rows.numel())
+
     def form_random(self) -> torch.Tensor:
         """Electroform every cell: the array then holds *random* conductances (PRIME, encoder).
 
@@ -422,6 +451,8 @@ class CrossbarMacro:
     def ideal_currents_A(self, x: torch.Tensor) -> torch.Tensor:
         """Noise-free differential column currents ``[B, cols]`` (float64, A) of binary rows."""
         xb = self._as_plane(x)
+        if xb.shape[1] < self.cfg.rows:
+            xb = torch.nn.functional.pad(xb, (0, self.cfg.rows - xb.shape[1]))
         d = self.device
         if self.cfg.r_wire_ohm > 0:
             lines = (xb.to(self._line_units().dtype) @ self._line_units()).to(torch.float64)
@@ -435,9 +466,10 @@ class CrossbarMacro:
         x = torch.as_tensor(x)
         if x.ndim == 1:
             x = x.unsqueeze(0)
-        if x.ndim != 2 or x.shape[1] != self.cfg.rows:
+        if x.ndim != 2 or not 1 <= x.shape[1] <= self.cfg.rows:
             raise ValueError(
-                f"read: row vectors must have shape [B, {self.cfg.rows}], got {tuple(x.shape)}"
+                f"read: row vectors must have shape [B, n <= {self.cfg.rows}] (rows n.. are not "
+                f"driven), got {tuple(x.shape)}"
             )
         if x.dtype not in (torch.float32, torch.float64):
             x = x.to(torch.float32)
@@ -454,7 +486,8 @@ class CrossbarMacro:
         """Drive binary row vectors and convert column groups: one read per (vector, group).
 
         Args:
-            x: row drive ``[B, rows]`` with values in {0, 1} (float32 is fastest).
+            x: row drive ``[B, n]``, ``n <= rows``, values in {0, 1} (float32 is fastest);
+                rows ``n ..`` are not driven.
             groups: column-mux groups to convert, int or int64 ``[G]``.
             read_index: read number of each (vector, group), broadcastable to ``[B, G]``;
                 keys the read noise together with ``epoch``.
@@ -486,11 +519,12 @@ class CrossbarMacro:
             )
             t = cur.reshape(B, G, A).mul_(self.adc_gain / cfg.adc_lsb_A)
         else:
-            wu = self.weight_units()
+            wu = self.weight_units()[: xb.shape[1]]
+            n = wu.shape[0]
             if contiguous:
                 w = wu[:, c0 : c0 + G * A]
             else:
-                w = wu.reshape(cfg.rows, cfg.n_groups, A)[:, g].reshape(cfg.rows, G * A)
+                w = wu.reshape(n, cfg.n_groups, A)[:, g].reshape(n, G * A)
             # exact integer column sums; the product with the float64 gain is taken in float64
             t = torch.mul((xb.to(wu.dtype) @ w).reshape(B, G, A), self.code_per_unit())
         n_on = xb.sum(dim=1).to(torch.float64)  # exact: counts < 2^24

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from rramcim.analog.crossbar import CrossbarConfig, CrossbarMacro
+from rramcim.analog.crossbar import CrossbarConfig, CrossbarMacro, ProgramReport
 from rramcim.analog.device import DeviceConfig
 from rramcim.fixedpoint import check_range
 from rramcim.golden.xbar_ctrl import plane_weights
@@ -76,37 +76,59 @@ def plan_tiles(k: int, m: int, cfg: CrossbarConfig) -> list[Placement]:
 class TiledCrossbar:
     """A weight matrix mapped onto as many macros as it needs.
 
+    Two ways to fill the macros:
+
+    * ``TiledCrossbar(w, cfg, ...)`` programs the weights ``w`` (write-verify to the device's
+      levels, differential mapping with one shared ``w_max``);
+    * :meth:`formed` electroforms the macros and takes the *random* conductances left by the
+      forming as the weights (PRIME, Gaussian encoders); :meth:`prune` then resets pairs.
+
     Args:
         w: weights ``[K, M]`` (finite).
         cfg: macro geometry and read-out (every macro the same).
         device: technology.
-        seed: base seed; macro ``i`` gets ``macro_id = i``.
+        seed: base seed.
         w_max: weight magnitude mapped to the full conductance window (default max |w|).
+        macro_id_base: macro ``i`` gets ``macro_id = macro_id_base + i``.
     """
 
     def __init__(
         self,
-        w: torch.Tensor,
+        w: torch.Tensor | None,
         cfg: CrossbarConfig,
         device: DeviceConfig | None = None,
         seed: int = 0,
         w_max: float | None = None,
+        macro_id_base: int = 0,
+        shape: tuple[int, int] | None = None,
     ) -> None:
-        w = torch.as_tensor(w, dtype=torch.float64)
-        if w.ndim != 2:
-            raise ValueError(f"TiledCrossbar: w must be 2-D, got shape {tuple(w.shape)}")
-        if not bool(torch.isfinite(w).all()):
-            i = int(torch.nonzero(~torch.isfinite(w).flatten())[0])
-            raise ValueError(f"TiledCrossbar: w[{i // w.shape[1]}, {i % w.shape[1]}] is not finite")
-        self.k, self.m = w.shape
+        if w is not None:
+            w = torch.as_tensor(w, dtype=torch.float64)
+            if w.ndim != 2:
+                raise ValueError(f"TiledCrossbar: w must be 2-D, got shape {tuple(w.shape)}")
+            if not bool(torch.isfinite(w).all()):
+                i = int(torch.nonzero(~torch.isfinite(w).flatten())[0])
+                raise ValueError(
+                    f"TiledCrossbar: w[{i // w.shape[1]}, {i % w.shape[1]}] is not finite"
+                )
+            shape = (int(w.shape[0]), int(w.shape[1]))
+        if shape is None:
+            raise ValueError("TiledCrossbar: give the weights or the shape")
+        self.k, self.m = shape
         self.cfg = cfg
         self.plan = plan_tiles(self.k, self.m, cfg)
         n_macros = 1 + max(p.macro for p in self.plan)
-        self.macros = [CrossbarMacro(cfg, device, seed=seed, macro_id=i) for i in range(n_macros)]
+        self.macros = [
+            CrossbarMacro(cfg, device, seed=seed, macro_id=macro_id_base + i)
+            for i in range(n_macros)
+        ]
+        self.reports: list[ProgramReport] = []
+        self.w_max = 1.0
+        if w is None:
+            return
         self.w_max = float(w.abs().max()) if w_max is None else float(w_max)
         if not self.w_max > 0:
             self.w_max = 1.0
-        self.reports = []
         for i, mac in enumerate(self.macros):
             full = torch.zeros(cfg.rows, cfg.cols, dtype=torch.float64)
             for p in self.plan:
@@ -115,6 +137,48 @@ class TiledCrossbar:
                     full[: p.k1 - p.k0, c0 : c0 + p.m1 - p.m0] = w[p.k0 : p.k1, p.m0 : p.m1]
             self.reports.append(mac.program_weights(full, w_max=self.w_max))
         self.report = self.reports[0]
+
+    @classmethod
+    def formed(
+        cls,
+        k: int,
+        m: int,
+        cfg: CrossbarConfig,
+        device: DeviceConfig | None = None,
+        seed: int = 0,
+        macro_id_base: int = 0,
+    ) -> TiledCrossbar:
+        """Macros for a ``k x m`` matrix, electroformed: the weights are random conductances."""
+        t = cls(None, cfg, device, seed, macro_id_base=macro_id_base, shape=(k, m))
+        for mac in t.macros:
+            mac.form_random()
+        return t
+
+    def conductance_matrix_S(self) -> torch.Tensor:
+        """The matrix ``G+ - G-`` ``[K, M]`` the blocks hold now (S, at the current read time)."""
+        out = torch.zeros(self.k, self.m, dtype=torch.float64)
+        for p in self.plan:
+            gp, gn = self.macros[p.macro].conductances()
+            c0 = p.group0 * self.cfg.n_adc
+            out[p.k0 : p.k1, p.m0 : p.m1] = (gp - gn)[: p.k1 - p.k0, c0 : c0 + p.m1 - p.m0]
+        return out
+
+    def prune(self, keep: torch.Tensor) -> int:
+        """RESET both cells of every pair whose ``keep`` entry is False; returns how many.
+
+        Args:
+            keep: bool ``[K, M]``, True where the weight stays.
+        """
+        keep = torch.as_tensor(keep, dtype=torch.bool)
+        if tuple(keep.shape) != (self.k, self.m):
+            raise ValueError(f"prune: mask shape {tuple(keep.shape)} != ({self.k}, {self.m})")
+        n = 0
+        for p in self.plan:
+            c0 = p.group0 * self.cfg.n_adc
+            blk = ~keep[p.k0 : p.k1, p.m0 : p.m1]
+            rows, cols = torch.nonzero(blk, as_tuple=True)
+            n += self.macros[p.macro].reset_pairs(rows, cols + c0)
+        return n
 
     @property
     def cells_used(self) -> int:
@@ -128,11 +192,20 @@ class TiledCrossbar:
             r[p.macro] += in_bits * p.groups
         return r
 
-    def mvm(self, x: np.ndarray, in_bits: int, signed: bool, epoch: int = 0) -> np.ndarray:
+    def mvm(
+        self,
+        x: np.ndarray,
+        in_bits: int,
+        signed: bool,
+        epoch: int = 0,
+        vector_ids: torch.Tensor | None = None,
+    ) -> np.ndarray:
         """Hardware-model product of integer inputs ``[V, K]``: int64 ``[V, M]`` in ADC-code units.
 
         Each output is ``sum over blocks, planes of s_b 2^b code``: the digital accumulation of
-        the partial sums of all row tiles.
+        the partial sums of all row tiles. ``vector_ids`` (int64 ``[V]``, default ``0..V-1``)
+        number the vectors for the read-noise keys, so a vector gets the same noise in any
+        batch.
         """
         x = np.asarray(x, dtype=np.int64)
         if x.ndim != 2 or x.shape[1] != self.k:
@@ -145,13 +218,13 @@ class TiledCrossbar:
         u = torch.from_numpy(x)
         if signed:
             u = u & ((1 << in_bits) - 1)  # two's-complement bit planes
-        vk = torch.arange(V, dtype=torch.int64).reshape(V, 1)
+        if vector_ids is None:
+            vector_ids = torch.arange(V, dtype=torch.int64)
+        vk = torch.as_tensor(vector_ids, dtype=torch.int64).reshape(V, 1)
         blocks: dict[int, torch.Tensor] = {}
         for p in self.plan:
             mac = self.macros[p.macro]
-            ut = u[:, p.k0 : p.k1]
-            if p.k1 - p.k0 < self.cfg.rows:
-                ut = torch.nn.functional.pad(ut, (0, self.cfg.rows - (p.k1 - p.k0)))
+            ut = u[:, p.k0 : p.k1]  # rows beyond the block are not driven
             groups = torch.arange(p.group0, p.group0 + p.groups, dtype=torch.int64)
             gk = torch.arange(p.groups, dtype=torch.int64).reshape(1, -1)
             for b in range(in_bits):

@@ -1,0 +1,1 @@
+"""The four workloads: train, map, evaluate and export golden data for each."""

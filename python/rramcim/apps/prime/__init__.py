@@ -1,0 +1,1 @@
+"""PRIME: a spiking network on random memristor conductances with a learned topology."""

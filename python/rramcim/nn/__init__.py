@@ -1,0 +1,1 @@
+"""Torch layers for hardware-aware training: LIF neurons with surrogate gradients, supermasks."""

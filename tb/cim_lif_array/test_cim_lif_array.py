@@ -1,0 +1,841 @@
+"""cocotb bench of ``rtl/cim_lif_array.sv`` against ``rramcim.golden.lif_array``.
+
+Structure: a small :class:`TB` owns the pins and runs one step per clock cycle. On the falling
+edge it drives every input for the next rising edge (``out_ready_i`` with random back-pressure,
+then the next operation of the plan: an input beat after a random idle gap, held while
+stalled, with garbage on the data pins while ``in_valid_i`` is low; or a ``clr_i`` pulse);
+in the ``ReadOnly`` phase after those writes it reads the outputs, so every handshake of the
+coming edge is known, identically on Icarus and Verilator. The scoreboard is the golden
+:class:`~rramcim.golden.lif_array.LifArrayModel`, fed every accepted beat (and every clear) in
+order; it predicts each output beat and the status outputs. Beside it a two-slot occupancy
+model of the pipeline (stage 1, output register) predicts ``in_ready_o``, ``out_valid_o`` and
+``busy_o`` in every cycle, which pins down the latency (2 edges) and the throughput (one beat
+per cycle without back-pressure) of the RTL header cycle by cycle.
+
+Stimulus: "samples" like the PRIME network's: a clear, then T = 2..6 timesteps in which a random
+subset of neurons is updated in a random order (now and then the same neuron twice back to
+back), with random configurations per sample (LIF / integrator, leak and slope codes including
+0 and 255, thresholds from PRIME's 0.2 / 0.5 and random signed values) and, now and then, a
+new configuration in the middle of a sample (the RTL samples it with every beat). Synaptic
+inputs mix values near the threshold, values across the membrane range, values beyond it
+(saturation) and the input extremes.
+
+Randomness: ``random.Random`` generators keyed by cocotb's per-test seed (logged at the start
+of each test). cocotb logs the regression seed at start-up and on failure; ``SEED=<it>``
+(``COCOTB_RANDOM_SEED``) reproduces a run.
+
+Testplan (feature -> tests that check it)
+
+- LIF step bit-exact (hard reset, Q0.8 leak, add, saturation, LeakyReLU, threshold), output
+  order, index echo -> run_random (every beat), all other tests
+- integrator mode (no leak, no reset, no spike) -> run_random (bin integrator)
+- configuration sampled with each beat; changes in the middle of a sample -> run_random
+  (bin cfg_change_mid_sample); garbage on the cfg pins between beats -> every test
+- extreme leak / slope codes 0 and 255, negative thresholds -> run_random (bins leak=0,
+  leak=255, neg=0, neg=255, vth<0)
+- saturation both ways, counted in sat_count_o -> run_random (bins sat_pos, sat_neg)
+- spike / no spike / reset after a spike / negative-membrane LeakyReLU branch -> run_random
+  (bins spike, no_spike, reset_after_spike, neg_leaky)
+- back-to-back same neuron (bypass), same neuron one beat after the write -> run_random
+  (bins same_idx_b2b, same_idx_after_write)
+- handshakes: in_ready_o / out_valid_o / busy_o predicted every cycle (latency 2, one beat
+  per cycle), idle gaps, input stalls, output back-pressure with the beat held stable
+  -> run_random[full/idle/backpress/mixed] (bins idle_gap, in_stall, out_stall,
+  out_ready_after_stall); full speed: no input stall at all -> run_random[full]
+- counters and sticky flags compared with the model in every cycle -> every test; counters
+  stick at 2^32-1 -> run_counter_saturation
+- clear: legal (idle) clear, clear with a beat on the same edge -> run_random (bins clear,
+  clear_with_beat); clear while busy ignored and flagged (err_clr_o) -> run_clear_while_busy
+- bad index (>= N_NEURONS): answered with out_err_o, counted, err_idx_o, no state change
+  -> run_bad_index (where the index width allows one; otherwise checks that the highest
+  index is a normal neuron)
+- asynchronous reset with beats in stage 1, in a stalled output register, after a bypass and
+  while idle: outputs clear at once, in_ready_o low during reset and one cycle after, every
+  neuron, counter and flag restarts -> run_reset_mid (bins reset_<where>)
+- the checker catches a wrong model -> run_expect_fail (expect_fail=True)
+- parameter corners: N_NEURONS 1 and non-powers of two, U_W 8 and 32, F 0 and U_W-2, IN_W
+  below, equal to and above U_W + 2 -> PARAM_SETS, test_param_sets_cover_corners
+
+Coverage bins are listed per test; a hole fails the test.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from collections import deque
+from dataclasses import dataclass
+from pathlib import Path
+
+import cocotb
+import numpy as np
+import pytest
+from cocotb.clock import Clock
+from cocotb.triggers import FallingEdge, ReadOnly, Timer
+
+from rramcim.golden.lif_array import (
+    COUNTER_MAX,
+    PRIME_VTH_CONV,
+    PRIME_VTH_FC,
+    LifArrayModel,
+    LifBeat,
+    LifConfig,
+    LifMode,
+    lif_step_sat,
+    vth_fixed,
+)
+from tb.vip.params import param
+from tb.vip.runner import RTL, run_bench, simulators
+
+CLK_PERIOD_NS = 10
+#: Longest idle gap the driver inserts before a beat (cycles).
+MAX_GAP = 4
+
+
+class ProtocolError(AssertionError):
+    """The DUT broke the interface contract (handshake, timing, counters, flags)."""
+
+
+class ScoreboardError(AssertionError):
+    """An output beat differs from the model's prediction."""
+
+
+class UnexpectedBenchError(RuntimeError):
+    """A protocol error in ``run_expect_fail`` (must not count as the expected failure)."""
+
+
+# ------------------------------------------------------------------------------------------
+# Bench components
+# ------------------------------------------------------------------------------------------
+
+
+class Coverage:
+    """Named hit counters; :meth:`check` fails the test on any required bin left at zero."""
+
+    def __init__(self) -> None:
+        self.hits: dict[str, int] = {}
+
+    def hit(self, name: str) -> None:
+        self.hits[name] = self.hits.get(name, 0) + 1
+
+    def check(self, required: list[str], log: logging.Logger) -> None:
+        log.info("coverage: %s", ", ".join(f"{k}={v}" for k, v in sorted(self.hits.items())))
+        holes = [b for b in required if not self.hits.get(b)]
+        assert not holes, f"coverage holes: {holes}"
+
+
+@dataclass(frozen=True)
+class Beat:
+    """One input beat of the plan."""
+
+    idx: int
+    cur: int
+    cfg: LifConfig
+
+
+@dataclass(frozen=True)
+class Clear:
+    """A ``clr_i`` pulse; ``wait_idle``: the driver waits until nothing is in flight."""
+
+    wait_idle: bool = True
+
+
+Op = Beat | Clear
+
+
+@dataclass
+class Expected:
+    """An accepted beat as the bench tracks it through the pipeline."""
+
+    seq: int
+    beat: LifBeat
+    counters: tuple[int, int, int, bool]  # (upd, spike, sat, err_idx) once it is in OUT
+    bypass: bool
+
+
+class TB:
+    """Pins, driver, consumer, occupancy model and scoreboard of ``cim_lif_array``.
+
+    Args:
+        dut: the cocotb handle of the top level.
+        idle_prob: probability of an idle gap (1 .. MAX_GAP cycles) before a beat.
+        bp_prob: probability that ``out_ready_i`` is low in a cycle.
+        expect_fail: protocol errors raise :class:`UnexpectedBenchError`, so that only a
+            scoreboard mismatch counts as the expected failure.
+    """
+
+    def __init__(
+        self, dut, *, idle_prob: float = 0.0, bp_prob: float = 0.0, expect_fail: bool = False
+    ) -> None:
+        self.dut = dut
+        self.log = logging.getLogger("cocotb.tb")
+        self.params = {n: param(n) for n in ("N_NEURONS", "U_W", "F", "IN_W")}
+        self.model = LifArrayModel.from_hdl(self.params)
+        m = self.model
+        self.n = m.n_neurons
+        self.base = m.config(vth=0)
+        self.in_mask = (1 << m.in_w) - 1
+        self.u_mask = (1 << m.u_w) - 1
+        seed = cocotb.RANDOM_SEED
+        self.log.info(
+            "per-test seed %d (regression seed: logged by cocotb at start-up; SEED=<it> "
+            "reproduces), params %s",
+            seed,
+            self.params,
+        )
+        self.rng = random.Random(f"{seed}:stim")
+        self.rng_drv = random.Random(f"{seed}:drv")
+        self.rng_out = random.Random(f"{seed}:out")
+        self.idle_prob = idle_prob
+        self.bp_prob = bp_prob
+        self.expect_fail = expect_fail
+        self.cov = Coverage()
+        self.cycle = 0
+        self.ops: deque[Op] = deque()
+        self.reset_plan: list[str] = []
+        self.seq = 0  # beats accepted since the start of the test
+        self.cfg_queue: deque[LifConfig] = deque(self.directed_cfgs())
+        self._reset_state()
+
+    # ----- bookkeeping ----------------------------------------------------------------------
+    def _reset_state(self) -> None:
+        self.s1: Expected | None = None  # beat in stage 1 (after the last edge)
+        self.out: Expected | None = None  # beat in the output register
+        self.out_new = False  # self.out was loaded at the last edge
+        self.rdy_en = False  # in_ready_o allowed (false in the first cycle after reset)
+        self.presenting: Beat | None = None
+        self.gap = 0
+        self.clr_now: Clear | None = None
+        self.valid_driven = True  # in_valid_i may be high: drive garbage when idle
+        self.out_ready = 0
+        self.stalled_out = False
+        self.exp_counters = (0, 0, 0, False)
+        self.exp_err_clr = False
+        self.done = 0
+        self.in_stalls = 0
+        self.presented_cycles = 0
+        self.since_reset = 0
+
+    def fail(self, msg: str) -> None:
+        full = f"cycle {self.cycle}: {msg} (per-test seed {cocotb.RANDOM_SEED})"
+        raise (UnexpectedBenchError if self.expect_fail else ProtocolError)(full)
+
+    def read(self, name: str) -> int:
+        """Unsigned value of an output (``int()`` raises on X/Z)."""
+        return int(getattr(self.dut, name).value)
+
+    # ----- stimulus ---------------------------------------------------------------------------
+    def directed_cfgs(self) -> list[LifConfig]:
+        """Configurations every plan starts with (then random ones): both modes, the
+        extreme leak and slope codes, a negative threshold."""
+        b = self.base
+        vth = vth_fixed(PRIME_VTH_CONV, b.frac)
+        return [
+            b.replace(leak_q8=51, neg_q8=26, vth=vth),
+            b.replace(mode=LifMode.INTEGRATOR, neg_q8=255),
+            b.replace(leak_q8=0, neg_q8=255, vth=vth),
+            b.replace(leak_q8=255, neg_q8=0, vth=vth),
+            b.replace(mode=LifMode.INTEGRATOR, leak_q8=255, neg_q8=0),
+            b.replace(leak_q8=255, neg_q8=26, vth=-1),
+        ]
+
+    def random_cfg(self) -> LifConfig:
+        if self.cfg_queue:
+            return self.cfg_queue.popleft()
+        r, b = self.rng, self.base
+        mode = LifMode.INTEGRATOR if r.random() < 0.25 else LifMode.LIF
+        leak = r.choice((0, 255, 51, 51, r.randrange(256)))
+        neg = r.choice((0, 255, 26, 26, r.randrange(256)))
+        u = r.random()
+        if u < 0.6:
+            vth = vth_fixed(r.choice((PRIME_VTH_CONV, PRIME_VTH_FC)), b.frac)
+        elif u < 0.8:
+            vth = r.randint(b.u_min, b.u_max)
+        else:
+            vth = -r.randint(0, max(1, (1 << b.frac) // 4))
+        vth = min(max(vth, b.u_min), b.u_max)
+        return b.replace(mode=mode, leak_q8=leak, neg_q8=neg, vth=vth)
+
+    def draw_cur(self, cfg: LifConfig) -> int:
+        r = self.rng
+        u = r.random()
+        scale = max(abs(cfg.vth), (1 << cfg.frac) // 4, 8)
+        if u < 0.55:  # around the threshold
+            v = r.randint(-2 * scale, 3 * scale)
+        elif u < 0.75:  # across the membrane range
+            v = r.randint(cfg.u_min, cfg.u_max)
+        elif u < 0.9:  # beyond it (saturation), where the input width allows
+            v = r.choice((1, -1)) * r.randint(cfg.u_max // 2, 4 * cfg.u_max)
+        else:
+            v = r.choice((cfg.in_min, cfg.in_max))
+        return min(max(v, cfg.in_min), cfg.in_max)
+
+    def sample_ops(self, p_dup: float = 0.2, p_cfg_change: float = 0.05) -> list[Op]:
+        """One sample: a clear, then T timesteps over a random subset of neurons."""
+        r = self.rng
+        ops: list[Op] = [Clear()]
+        cfg = self.random_cfg()
+        k = min(self.n, r.randint(1, 12))
+        active = r.sample(range(self.n), k)
+        for _t in range(r.randint(2, 6)):
+            order = active[:]
+            r.shuffle(order)
+            if r.random() < p_dup:  # the same neuron twice back to back
+                i = r.randrange(len(order))
+                order.insert(i, order[i])
+            for idx in order:
+                if r.random() < p_cfg_change:
+                    cfg = self.random_cfg()
+                    self.cov.hit("cfg_change_mid_sample")
+                ops.append(Beat(idx, self.draw_cur(cfg), cfg))
+        return ops
+
+    def plan_samples(self, min_beats: int) -> int:
+        """Queue samples until at least ``min_beats`` beats; returns the number queued."""
+        n = 0
+        while n < min_beats:
+            ops = self.sample_ops()
+            n += sum(isinstance(o, Beat) for o in ops)
+            self.ops.extend(ops)
+        return n
+
+    # ----- pins -----------------------------------------------------------------------------
+    async def start(self) -> None:
+        """Start the clock, drive idle inputs and apply the initial reset."""
+        d = self.dut
+        Clock(d.clk_i, CLK_PERIOD_NS, unit="ns", impl="gpi").start()
+        d.rst_ni.value = 0
+        for name in ("in_valid_i", "in_idx_i", "in_cur_i", "clr_i", "out_ready_i"):
+            getattr(d, name).value = 0
+        self._drive_cfg(self.base)
+        for _ in range(3):
+            await FallingEdge(d.clk_i)
+        await ReadOnly()
+        self._check_reset_values()
+        await FallingEdge(d.clk_i)
+        d.rst_ni.value = 1
+        await ReadOnly()
+        if self.read("in_ready_o"):
+            self.fail("in_ready_o high in the first cycle after reset")
+        self.rdy_en = True  # from the next cycle on
+        self.valid_driven = False
+
+    def _drive_cfg(self, cfg: LifConfig) -> None:
+        d = self.dut
+        d.cfg_mode_i.value = cfg.mode.value
+        d.cfg_leak_q8_i.value = cfg.leak_q8
+        d.cfg_neg_q8_i.value = cfg.neg_q8
+        d.cfg_vth_i.value = cfg.vth & self.u_mask
+
+    def _drive_garbage(self) -> None:
+        d, r = self.dut, self.rng_drv
+        d.in_valid_i.value = 0
+        d.in_idx_i.value = r.getrandbits(self.model.idx_w)
+        d.in_cur_i.value = r.getrandbits(self.model.in_w)
+        d.cfg_mode_i.value = r.getrandbits(1)
+        d.cfg_leak_q8_i.value = r.getrandbits(8)
+        d.cfg_neg_q8_i.value = r.getrandbits(8)
+        d.cfg_vth_i.value = r.getrandbits(self.model.u_w)
+
+    def _check_reset_values(self) -> None:
+        got = {
+            n: self.read(n)
+            for n in (
+                "in_ready_o",
+                "out_valid_o",
+                "busy_o",
+                "sat_count_o",
+                "upd_count_o",
+                "spike_count_o",
+                "err_idx_o",
+                "err_clr_o",
+                "out_spike_o",
+                "out_mem_o",
+                "out_err_o",
+                "out_idx_o",
+            )
+        }
+        bad = {k: v for k, v in got.items() if v}
+        if bad:
+            self.fail(f"outputs not cleared by reset: {bad}")
+
+    # ----- one clock cycle ------------------------------------------------------------------
+    def idle(self) -> bool:
+        return not self.ops and self.presenting is None and self.s1 is None and self.out is None
+
+    async def run(self, max_cycles: int | None = None) -> None:
+        """Run until the plan is empty and every beat has been checked."""
+        budget = max_cycles or (len(self.ops) * (MAX_GAP + 2) * 6 + 200)
+        fe = FallingEdge(self.dut.clk_i)
+        for _ in range(budget):
+            if self.idle():
+                return
+            await fe
+            self.cycle += 1
+            if self.reset_plan and self._want_reset():
+                await self._reset_mid()
+                continue
+            self._drive()
+            await ReadOnly()
+            self._sample()
+        self.fail(f"budget exhausted ({len(self.ops)} ops left): DUT hangs")
+
+    def _drive(self) -> None:
+        d = self.dut
+        # consumer
+        want = int(self.rng_out.random() >= self.bp_prob)
+        if want != self.out_ready:
+            d.out_ready_i.value = self.out_ready = want
+        # the clear pulse of the last cycle ends
+        if self.clr_now is not None:
+            d.clr_i.value = 0
+            self.clr_now = None
+        if self.presenting is not None:
+            return  # held while stalled
+        op = self._next_beat()
+        if op is None:
+            if self.valid_driven:
+                self._drive_garbage()
+                self.valid_driven = False
+            return
+        self.presenting = op
+        d.in_idx_i.value = op.idx
+        d.in_cur_i.value = op.cur & self.in_mask
+        self._drive_cfg(op.cfg)
+        d.in_valid_i.value = 1
+        self.valid_driven = True
+
+    def _next_beat(self) -> Beat | None:
+        """The beat to present in this cycle, if any; pulses ``clr_i`` for a clear."""
+        if self.gap:
+            self.gap -= 1
+            self.cov.hit("idle_gap")
+            return None
+        if not self.ops:
+            return None
+        op = self.ops[0]
+        if isinstance(op, Clear):
+            if op.wait_idle and (self.s1 is not None or self.out is not None):
+                return None  # let the pipeline drain first
+            self.ops.popleft()
+            self.dut.clr_i.value = 1
+            self.clr_now = op
+            if self.ops and isinstance(self.ops[0], Beat) and self.rng_drv.random() < 0.5:
+                self.cov.hit("clear_with_beat")
+                return self.ops.popleft()  # a beat on the same edge as the clear
+            return None
+        return self.ops.popleft()
+
+    def _sample(self) -> None:
+        """ReadOnly phase: check the outputs, then apply the transfers of the coming edge."""
+        in_ready = self.read("in_ready_o")
+        out_valid = self.read("out_valid_o")
+        busy = self.read("busy_o")
+        exp_ready = int(self.rdy_en and (self.s1 is None or self.out is None or self.out_ready))
+        if in_ready != exp_ready:
+            self.fail(
+                f"in_ready_o={in_ready}, expected {exp_ready} (s1={self.s1 is not None}, "
+                f"out={self.out is not None}, out_ready_i={self.out_ready})"
+            )
+        if out_valid != (self.out is not None):
+            self.fail(f"out_valid_o={out_valid}, expected {int(self.out is not None)}")
+        if busy != int(self.s1 is not None or self.out is not None):
+            self.fail(
+                f"busy_o={busy}, pipeline holds s1={self.s1 is not None}, "
+                f"out={self.out is not None}"
+            )
+        self._check_status()
+        if self.out is not None:
+            self._check_out_beat(self.out)
+
+        # the clear of this cycle (before the beat of the same edge, as in the RTL)
+        if self.clr_now is not None:
+            self.model.clear(busy=bool(busy))
+            if busy:
+                self.exp_err_clr = True
+                self.cov.hit("clear_ignored")
+            else:
+                self.cov.hit("clear")
+        # transfers at the coming edge
+        out_fire = out_valid and self.out_ready
+        if out_valid:
+            if not self.out_ready:
+                self.cov.hit("out_stall")
+                self.stalled_out = True
+            else:
+                if self.stalled_out:
+                    self.cov.hit("out_ready_after_stall")
+                self.stalled_out = False
+                self.done += 1
+        new_s1: Expected | None = self.s1
+        new_out = None if out_fire else self.out
+        adv = self.out is None or self.out_ready
+        self.out_new = False
+        if self.s1 is not None and adv:
+            new_out, new_s1, self.out_new = self.s1, None, True
+        if self.presenting is not None:
+            self.presented_cycles += 1
+            if in_ready:
+                new_s1 = self._accept(self.presenting)
+                self.presenting = None
+                if self.rng_drv.random() < self.idle_prob:
+                    self.gap = self.rng_drv.randint(1, MAX_GAP)  # before the next beat
+            else:
+                self.in_stalls += 1
+                self.cov.hit("in_stall")
+        self.s1, self.out = new_s1, new_out
+        self.rdy_en = True
+
+    def _accept(self, op: Beat) -> Expected:
+        """A beat transfers at the coming edge: predict its output."""
+        bypass = self.s1 is not None and not self.s1.beat.err and self.s1.beat.idx == op.idx
+        if bypass:
+            self.cov.hit("same_idx_b2b")
+        elif self.out is not None and not self.out.beat.err and self.out.beat.idx == op.idx:
+            self.cov.hit("same_idx_after_write")  # the memory already holds its result
+        beat = self.model.update(op.idx, op.cur, op.cfg)
+        m = self.model
+        exp = Expected(self.seq, beat, (m.upd_count, m.spike_count, m.sat_count, m.err_idx), bypass)
+        self.seq += 1
+        self.since_reset += 1
+        self._cover_beat(beat, op.cfg)
+        return exp
+
+    def _cover_beat(self, b: LifBeat, cfg: LifConfig) -> None:
+        c = self.cov
+        if b.err:
+            c.hit("bad_idx")
+            if b.idx == (1 << self.model.idx_w) - 1:
+                c.hit("bad_idx_max")
+            return
+        if b.idx == self.n - 1:
+            c.hit("idx_max")
+        if cfg.mode is LifMode.INTEGRATOR:
+            c.hit("integrator")
+        else:
+            c.hit("spike" if b.spike else "no_spike")
+            if b.s_prev:
+                c.hit("reset_after_spike")
+        if b.sat > 0:
+            c.hit("sat_pos")
+        elif b.sat < 0:
+            c.hit("sat_neg")
+        if b.u3_neg:
+            c.hit("neg_leaky")
+        for name, v in (("leak", cfg.leak_q8), ("neg", cfg.neg_q8)):
+            if v in (0, 255):
+                c.hit(f"{name}={v}")
+        if cfg.vth < 0:
+            c.hit("vth<0")
+
+    def _check_out_beat(self, e: Expected) -> None:
+        d = self.dut
+        got = (
+            self.read("out_idx_o"),
+            self.read("out_spike_o"),
+            d.out_mem_o.value.to_signed(),
+            self.read("out_err_o"),
+        )
+        b = e.beat
+        want = (b.idx, int(b.spike), b.mem, int(b.err))
+        if got != want:
+            raise ScoreboardError(
+                f"cycle {self.cycle}: beat {e.seq} (index, spike, mem, err) = {got}, model "
+                f"{want}{' (bypass)' if e.bypass else ''} (per-test seed {cocotb.RANDOM_SEED})"
+            )
+
+    def _check_status(self) -> None:
+        if self.out_new and self.out is not None:
+            self.exp_counters = self.out.counters
+        got = (
+            self.read("upd_count_o"),
+            self.read("spike_count_o"),
+            self.read("sat_count_o"),
+            bool(self.read("err_idx_o")),
+        )
+        if got != self.exp_counters:
+            self.fail(
+                f"status (upd_count, spike_count, sat_count, err_idx) = {got}, model "
+                f"{self.exp_counters}"
+            )
+        if bool(self.read("err_clr_o")) != self.exp_err_clr:
+            self.fail(f"err_clr_o={self.read('err_clr_o')}, expected {int(self.exp_err_clr)}")
+
+    # ----- reset in the middle ----------------------------------------------------------------
+    def _where(self) -> str | None:
+        if self.s1 is None and self.out is None:
+            return "idle"
+        if self.s1 is not None and self.s1.bypass:
+            return "bypass"
+        if self.out is not None and self.stalled_out and self.s1 is not None:
+            return "out_stall"
+        if self.s1 is not None and self.out is None:
+            return "s1"
+        return None
+
+    def _want_reset(self) -> bool:
+        if self.since_reset < 15:
+            return False  # some traffic (and counting) between resets
+        return self._where() == self.reset_plan[0] and self.rng_drv.random() < 0.5
+
+    async def _reset_mid(self) -> None:
+        """Assert ``rst_ni`` at a falling edge, check the asynchronous clear, hold it 1..3
+        cycles, release at a falling edge and check in_ready_o stays low one more cycle."""
+        where = self.reset_plan.pop(0)
+        d = self.dut
+        self.log.info("cycle %d: reset (%s)", self.cycle, where)
+        self.cov.hit(f"reset_{where}")
+        d.rst_ni.value = 0
+        d.in_valid_i.value = 0
+        d.clr_i.value = 0
+        await Timer(1, unit="ns")
+        self._check_reset_values()
+        if self.presenting is not None:
+            self.ops.appendleft(self.presenting)  # not accepted: present it again
+        self.model.reset()
+        self._reset_state()
+        for _ in range(self.rng_drv.randint(1, 3)):
+            await FallingEdge(d.clk_i)
+            self.cycle += 1
+            await ReadOnly()
+            self._check_reset_values()
+        await FallingEdge(d.clk_i)
+        self.cycle += 1
+        self._drive_garbage()
+        d.rst_ni.value = 1
+        d.out_ready_i.value = self.out_ready = 0
+        await ReadOnly()
+        if self.read("in_ready_o"):
+            self.fail("in_ready_o high in the first cycle after reset")
+        self.rdy_en = True  # from the next cycle on
+        self.valid_driven = False
+
+
+def _required_traffic(tb: TB) -> list[str]:
+    """Bins every random run must reach."""
+    bins = ["spike", "no_spike", "reset_after_spike", "integrator", "neg_leaky"]
+    bins += ["sat_pos", "sat_neg", "same_idx_b2b", "clear"]
+    if tb.n > 1 or tb.idle_prob:
+        # one neuron without idle gaps: every beat follows its predecessor back to back
+        bins.append("same_idx_after_write")
+    bins += ["clear_with_beat", "leak=0", "leak=255", "neg=0", "neg=255", "vth<0"]
+    bins += ["cfg_change_mid_sample"]
+    return bins
+
+
+# ------------------------------------------------------------------------------------------
+# Tests
+# ------------------------------------------------------------------------------------------
+
+#: (idle_prob, bp_prob) of the run_random variants.
+VARIANTS = {
+    "full": (0.0, 0.0),
+    "idle": (0.5, 0.0),
+    "backpress": (0.0, 0.5),
+    "mixed": (0.3, 0.3),
+}
+
+
+@cocotb.test()
+@cocotb.parametrize(variant=list(VARIANTS))
+async def run_random(dut, variant: str) -> None:
+    """Random samples (>= 300 updates): LIF and integrator, random configurations, clears;
+    variants with idle gaps and/or output back-pressure."""
+    idle, bp = VARIANTS[variant]
+    tb = TB(dut, idle_prob=idle, bp_prob=bp)
+    await tb.start()
+    n = tb.plan_samples(300)
+    await tb.run()
+    assert tb.done == n, f"{tb.done} beats checked, {n} planned"
+    req = _required_traffic(tb)
+    if idle:
+        req.append("idle_gap")
+    if bp:
+        req += ["out_stall", "out_ready_after_stall", "in_stall"]
+    else:
+        # full speed: the array takes a beat in every cycle it is offered one
+        assert tb.in_stalls == 0, f"{tb.in_stalls} input stalls without back-pressure"
+    tb.log.info("%d beats in %d cycles (%d presented)", n, tb.cycle, tb.presented_cycles)
+    tb.cov.check(req, tb.log)
+
+
+@cocotb.test()
+async def run_reset_mid(dut) -> None:
+    """Asynchronous reset with beats in stage 1, in a stalled output register, in a bypass
+    and while idle; every neuron, counter and flag restarts."""
+    tb = TB(dut, idle_prob=0.2, bp_prob=0.4)
+    await tb.start()
+    tb.reset_plan = ["s1", "out_stall", "bypass", "idle", "out_stall", "s1"]
+    plan = list(tb.reset_plan)
+    for _ in range(len(plan) * 3):
+        if not tb.reset_plan:
+            break
+        tb.plan_samples(40)
+        await tb.run()
+    assert not tb.reset_plan, f"resets not applied (state never seen): {tb.reset_plan}"
+    tb.plan_samples(60)
+    await tb.run()
+    # independent of the model: upd_count_o restarted at the last reset
+    upd = tb.read("upd_count_o")
+    assert upd == tb.since_reset, f"upd_count_o={upd}, beats since the last reset {tb.since_reset}"
+    assert upd < tb.seq, "upd_count_o did not restart at the reset"
+    tb.cov.check([f"reset_{w}" for w in plan], tb.log)
+
+
+@cocotb.test()
+async def run_bad_index(dut) -> None:
+    """Beats naming no neuron: answered with out_err_o, counted, err_idx_o, no state change."""
+    tb = TB(dut, idle_prob=0.2, bp_prob=0.3)
+    await tb.start()
+    bad = list(tb.model.bad_indices)
+    if not bad:
+        tb.log.info("N_NEURONS=%d fills the index width: no bad index exists", tb.n)
+        cfg = tb.random_cfg()
+        tb.ops.extend(Beat(i, tb.draw_cur(cfg), cfg) for i in (tb.n - 1, 0, tb.n - 1))
+        tb.plan_samples(60)
+        await tb.run()
+        assert tb.read("err_idx_o") == 0
+        tb.cov.check(["idx_max"], tb.log)
+        return
+    tb.plan_samples(20)
+    await tb.run()
+    assert tb.read("err_idx_o") == 0
+    # samples with bad beats mixed in (every bad value at least once, the largest included)
+    ops: list[Op] = []
+    while sum(isinstance(o, Beat) for o in ops) < 2 * (len(bad) + 10):
+        ops += tb.sample_ops()
+    cfg = tb.random_cfg()
+    n_bad = min(len(bad), 40) + 10  # every bad value (at most 40 of them) plus random ones
+    values = [bad[-1], *tb.rng.sample(bad, min(len(bad), 40))]
+    values += [tb.rng.choice(bad) for _ in range(n_bad - len(values))]
+    pos = sorted(tb.rng.sample(range(1, len(ops) + 1), n_bad), reverse=True)
+    for p, v in zip(pos, values, strict=True):
+        ops.insert(p, Beat(v, tb.draw_cur(cfg), cfg))
+    tb.ops.extend(ops)
+    await tb.run()
+    assert tb.read("err_idx_o") == 1
+    assert tb.model.err_idx
+    tb.cov.check(["bad_idx", "bad_idx_max", "spike", "no_spike"], tb.log)
+
+
+@cocotb.test()
+async def run_clear_while_busy(dut) -> None:
+    """clr_i while beats are in flight: ignored (state kept) and flagged on err_clr_o; a later
+    clear while idle works."""
+    tb = TB(dut, idle_prob=0.0, bp_prob=0.5)
+    await tb.start()
+    tb.plan_samples(20)
+    await tb.run()
+    assert tb.read("err_clr_o") == 0
+    # clears pulsed without waiting, in the middle of back-pressured traffic
+    ops = tb.sample_ops() + tb.sample_ops()
+    beats = [i for i, o in enumerate(ops) if isinstance(o, Beat)]
+    for i in sorted(tb.rng.sample(beats[4:], min(4, len(beats) - 4)), reverse=True):
+        ops.insert(i, Clear(wait_idle=False))
+    tb.ops.extend(ops)
+    await tb.run()
+    assert tb.read("err_clr_o") == 1
+    tb.plan_samples(30)  # legal clears again
+    await tb.run()
+    tb.cov.check(["clear_ignored", "clear", "out_stall"], tb.log)
+
+
+@cocotb.test()
+async def run_counter_saturation(dut) -> None:
+    """Counters deposited just below 2^32-1 must stick at 2^32-1."""
+    tb = TB(dut, idle_prob=0.1)
+    await tb.start()
+    await FallingEdge(dut.clk_i)
+    tb.cycle += 1
+    start = COUNTER_MAX - 5
+    dut.upd_cnt_q.value = start  # deposits into the counter flops (the DUT is idle)
+    dut.spk_cnt_q.value = start
+    dut.sat_cnt_q.value = start
+    m = tb.model
+    m.upd_count = m.spike_count = m.sat_count = start
+    tb.exp_counters = (start, start, start, False)
+    # one neuron, modes alternating: every LIF beat spikes (threshold at the bottom of the
+    # range), every beat after the first two saturates (the integrator keeps U at the top,
+    # the LIF beat after it keeps it with leak 255)
+    lif = tb.base.replace(vth=tb.base.u_min, leak_q8=255)
+    integ = lif.replace(mode=LifMode.INTEGRATOR)
+    tb.ops.extend(Beat(0, tb.base.in_max, (lif, integ)[i % 2]) for i in range(24))
+    await tb.run()
+    assert (m.upd_count, m.spike_count, m.sat_count) == (COUNTER_MAX,) * 3
+
+
+class _WrongModel(LifArrayModel):
+    """Deliberately wrong reference: LeakyReLU rounds towards minus infinity (floor)
+    instead of half up."""
+
+    def step(self, u, s_prev, cur, cfg):  # noqa: ANN001, ANN201 - same signature as the base
+        u4, s, sat = lif_step_sat(u, s_prev, cur, cfg)
+        neg = np.asarray(u4) < 0
+        if neg.any():
+            u3 = self._u3(u, s_prev, cur, cfg)
+            u4 = np.where(neg, (u3 * cfg.neg_q8) >> 8, u4)
+        return u4, s, sat
+
+    @staticmethod
+    def _u3(u, s_prev, cur, cfg):  # noqa: ANN001, ANN205
+        u = np.asarray(u, dtype=np.int64)
+        if cfg.mode is LifMode.LIF:
+            u = (np.where(np.asarray(s_prev), 0, u) * cfg.leak_q8 + 128) >> 8
+        return np.clip(u + np.asarray(cur, dtype=np.int64), cfg.u_min, cfg.u_max)
+
+
+@cocotb.test(expect_fail=True)
+async def run_expect_fail(dut) -> None:
+    """The scoreboard, fed a wrong model, must report a mismatch (this test passes only if
+    the bench fails with a ScoreboardError)."""
+    tb = TB(dut, idle_prob=0.2, bp_prob=0.2, expect_fail=True)
+    tb.model = _WrongModel.from_hdl(tb.params)
+    await tb.start()
+    tb.plan_samples(200)
+    await tb.run()
+
+
+# ------------------------------------------------------------------------------------------
+# pytest entry
+# ------------------------------------------------------------------------------------------
+
+PARAM_SETS = {
+    # small: 8 neurons (the index width is full: no bad index), 12-bit membrane, Q5.6
+    "n8u12f6i16": {"N_NEURONS": 8, "U_W": 12, "F": 6, "IN_W": 16},
+    # the RTL defaults
+    "n256u16f10i24": {"N_NEURONS": 256, "U_W": 16, "F": 10, "IN_W": 24},
+    # large: 1000 neurons (bad indices 1000..1023), 24-bit membrane, 40-bit inputs
+    "n1000u24f16i40": {"N_NEURONS": 1000, "U_W": 24, "F": 16, "IN_W": 40},
+    # corners: 3 neurons, narrowest words, no fraction bits, input as wide as the membrane
+    "n3u8f0i8": {"N_NEURONS": 3, "U_W": 8, "F": 0, "IN_W": 8},
+    # corners: one neuron (index 1 is bad), widest membrane, F = U_W - 2
+    "n1u32f30i40": {"N_NEURONS": 1, "U_W": 32, "F": 30, "IN_W": 40},
+}
+
+
+def test_param_sets_cover_corners() -> None:
+    """The parameter sets together reach the corners of every parameter's legal range."""
+    sets = list(PARAM_SETS.values())
+    assert 1 in {p["N_NEURONS"] for p in sets}
+    assert any(LifArrayModel.from_hdl(p).bad_indices for p in sets)
+    assert any(not LifArrayModel.from_hdl(p).bad_indices for p in sets)
+    assert {8, 32} <= {p["U_W"] for p in sets}
+    assert any(p["F"] == 0 for p in sets) and any(p["F"] == p["U_W"] - 2 for p in sets)
+    assert any(p["IN_W"] > p["U_W"] + 2 for p in sets)  # the input clamp is present
+    assert any(p["IN_W"] <= p["U_W"] + 2 for p in sets)  # ... and absent
+    assert 40 in {p["IN_W"] for p in sets}
+
+
+@pytest.mark.sim
+@pytest.mark.parametrize("params", list(PARAM_SETS.values()), ids=list(PARAM_SETS))
+@pytest.mark.parametrize("sim", simulators())
+def test_cim_lif_array(sim: str, params: dict[str, int], request: pytest.FixtureRequest) -> None:
+    run_bench(
+        sim=sim,
+        nodeid=request.node.nodeid,
+        toplevel="cim_lif_array",
+        module="test_cim_lif_array",
+        sources=[RTL / "cim_lif_array.sv"],
+        parameters=params,
+        bench_dir=Path(__file__).parent,
+    )
