@@ -221,12 +221,28 @@ def cmd_train(args: argparse.Namespace) -> int:
         cfg = PrimeTrainConfig(data=args.data, epochs=args.epochs, seed=args.seed)
         out = Path(args.out) if args.out else ASSET
         s = train_prime(cfg, out)
-        print(f"PRIME: test accuracy {100 * s['test_acc_all_steps']:.2f} % (all {cfg.steps} steps), "
-              f"{100 * s['test_acc_early_stop']:.2f} % with early stop at {s['mean_steps']:.2f} steps "
-              f"on average; {s['train_time_s']:.0f} s")
+        print(
+            f"PRIME: test accuracy {100 * s['test_acc_all_steps']:.2f} % (all {cfg.steps} steps), "
+            f"{100 * s['test_acc_early_stop']:.2f} % with early stop at "
+            f"{s['mean_steps']:.2f} steps "
+            f"on average; {s['train_time_s']:.0f} s"
+        )
         return 0
     print(f"rramcim train: unknown workload {args.workload!r}", file=sys.stderr)
     return 2
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    """Evaluate a workload at the software and hardware-model levels."""
+    from rramcim.apps.prime.evaluate import run_evaluation
+
+    run_evaluation(
+        args.data,
+        n_hw=args.samples,
+        robustness=args.robustness,
+        out_dir=str(Path(args.out) / "sim"),
+    )
+    return 0
 
 
 def cmd_report(args: argparse.Namespace) -> int:
@@ -244,12 +260,25 @@ def main(argv: list[str] | None = None) -> int:
 
     t = sub.add_parser("train", help="train a workload and write its checkpoint")
     t.add_argument("workload", choices=["prime"])
-    t.add_argument("--data", default=str(BUILD / "data" / "ndigits"),
-                   help="N-MNIST-format dataset root (N-Digits is generated there if missing)")
+    t.add_argument(
+        "--data",
+        default=str(BUILD / "data" / "ndigits"),
+        help="N-MNIST-format dataset root (N-Digits is generated there if missing)",
+    )
     t.add_argument("--epochs", type=int, default=12)
     t.add_argument("--seed", type=int, default=0)
     t.add_argument("--out", help="checkpoint path (default: the shipped asset)")
     t.set_defaults(func=cmd_train)
+
+    e = sub.add_parser("eval", help="software baseline vs hardware model of a workload")
+    e.add_argument("workload", choices=["prime"])
+    e.add_argument("--data", default=str(BUILD / "data" / "ndigits"))
+    e.add_argument(
+        "--samples", type=int, help="test samples through the hardware model (default all)"
+    )
+    e.add_argument("--robustness", action="store_true", help="also the weight-noise sweep")
+    e.add_argument("--out", default=str(BUILD))
+    e.set_defaults(func=cmd_eval)
 
     g = sub.add_parser("golden", help="regenerate (or --check) the committed golden vectors")
     g.add_argument("case", nargs="?", default="all", help="<module>/<case> or 'all' (default)")

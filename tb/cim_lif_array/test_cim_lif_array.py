@@ -64,7 +64,7 @@ from __future__ import annotations
 import logging
 import random
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import cocotb
@@ -126,18 +126,24 @@ class Coverage:
 
 @dataclass(frozen=True)
 class Beat:
-    """One input beat of the plan."""
+    """One input beat of the plan; ``gap``: idle cycles before it (None: random, by the
+    test's idle probability)."""
 
     idx: int
     cur: int
     cfg: LifConfig
+    gap: int | None = None
 
 
 @dataclass(frozen=True)
 class Clear:
-    """A ``clr_i`` pulse; ``wait_idle``: the driver waits until nothing is in flight."""
+    """A ``clr_i`` pulse. ``busy=False``: the driver waits until nothing is in flight (a
+    legal clear); ``busy=True``: it arms a pulse for the next cycle in which the pipeline
+    holds beats as ``where`` says (``s1``: only stage 1, ``out``: only the output register,
+    ``both``) and goes on presenting beats (an illegal clear)."""
 
-    wait_idle: bool = True
+    busy: bool = False
+    where: str = "both"
 
 
 Op = Beat | Clear
@@ -195,6 +201,7 @@ class TB:
         self.reset_plan: list[str] = []
         self.seq = 0  # beats accepted since the start of the test
         self.cfg_queue: deque[LifConfig] = deque(self.directed_cfgs())
+        self.last_active: list[int] = []  # neurons of the last sample
         self._reset_state()
 
     # ----- bookkeeping ----------------------------------------------------------------------
@@ -206,6 +213,8 @@ class TB:
         self.presenting: Beat | None = None
         self.gap = 0
         self.clr_now: Clear | None = None
+        self.clr_armed: list[Clear] = []  # illegal clears waiting for their occupancy
+        self.gap_done = False  # the idle gap before the head beat has been decided
         self.valid_driven = True  # in_valid_i may be high: drive garbage when idle
         self.out_ready = 0
         self.stalled_out = False
@@ -270,31 +279,52 @@ class TB:
             v = r.choice((cfg.in_min, cfg.in_max))
         return min(max(v, cfg.in_min), cfg.in_max)
 
-    def sample_ops(self, p_dup: float = 0.2, p_cfg_change: float = 0.05) -> list[Op]:
-        """One sample: a clear, then T timesteps over a random subset of neurons."""
+    def sample_ops(
+        self, p_dup: float = 0.2, p_cfg_change: float = 0.05, directed: bool = False
+    ) -> list[Op]:
+        """One sample: a clear, then T timesteps over a random subset of neurons.
+
+        ``directed``: the first timestep ends with the hazard patterns (neuron A last, then
+        A again back to back, A after exactly one idle cycle, and A X A without gaps), so
+        the bypass and the read right after a write happen whatever the random draws; its
+        first two updates (fresh neurons) get exactly the threshold and one LSB more."""
         r = self.rng
         ops: list[Op] = [Clear()]
         cfg = self.random_cfg()
-        k = min(self.n, r.randint(1, 12))
-        active = r.sample(range(self.n), k)
-        for _t in range(r.randint(2, 6)):
-            order = active[:]
+        if self.last_active and not directed and r.random() < 0.7:
+            active = self.last_active  # the same layer again: the clear must wipe it
+        else:
+            k = min(self.n, r.randint(2 if directed else 1, 12))
+            active = r.sample(range(self.n), k)
+        self.last_active = active
+        for t in range(r.randint(2, 6)):
+            order: list[tuple[int, int | None]] = [(i, None) for i in active]
             r.shuffle(order)
-            if r.random() < p_dup:  # the same neuron twice back to back
+            if directed and t == 0:
+                a = order[-1][0]
+                order += [(a, 0), (a, 1)]
+                if k >= 2:
+                    order += [(order[0][0], 0), (a, 0)]
+            elif r.random() < p_dup:  # the same neuron twice back to back
                 i = r.randrange(len(order))
                 order.insert(i, order[i])
-            for idx in order:
-                if r.random() < p_cfg_change:
-                    cfg = self.random_cfg()
-                    self.cov.hit("cfg_change_mid_sample")
-                ops.append(Beat(idx, self.draw_cur(cfg), cfg))
+            for j, (idx, gap) in enumerate(order):
+                if directed and t == 0 and j < 2 and cfg.vth >= 0:
+                    cur = min(cfg.vth + j, cfg.in_max)  # u4 = vth: no spike; vth + 1: spike
+                else:
+                    if r.random() < p_cfg_change:
+                        cfg = self.random_cfg()
+                        self.cov.hit("cfg_change_mid_sample")
+                    cur = self.draw_cur(cfg)
+                ops.append(Beat(idx, cur, cfg, gap))
         return ops
 
     def plan_samples(self, min_beats: int) -> int:
-        """Queue samples until at least ``min_beats`` beats; returns the number queued."""
+        """Queue samples (the first one directed) until at least ``min_beats`` beats;
+        returns the number queued."""
         n = 0
         while n < min_beats:
-            ops = self.sample_ops()
+            ops = self.sample_ops(directed=n == 0)
             n += sum(isinstance(o, Beat) for o in ops)
             self.ops.extend(ops)
         return n
@@ -390,6 +420,19 @@ class TB:
         if self.clr_now is not None:
             d.clr_i.value = 0
             self.clr_now = None
+        occ = self._occupancy()
+        armed = next((c for c in self.clr_armed if c.where == occ), None)
+        if armed is not None and not (occ == "s1" and self.presenting is not None):
+            d.clr_i.value = 1
+            self.clr_now = armed
+            self.clr_armed.remove(armed)
+            if occ == "s1":
+                # no beat on this edge: the next access to the neuron leaving stage 1 now
+                # reads the memory (a bypass would hide a lost write-back)
+                if self.valid_driven:
+                    self._drive_garbage()
+                    self.valid_driven = False
+                return
         if self.presenting is not None:
             return  # held while stalled
         op = self._next_beat()
@@ -405,6 +448,10 @@ class TB:
         d.in_valid_i.value = 1
         self.valid_driven = True
 
+    def _occupancy(self) -> str:
+        """Which pipeline slots hold a beat now: idle, s1, out or both."""
+        return ("idle", "s1", "out", "both")[(self.s1 is not None) + 2 * (self.out is not None)]
+
     def _next_beat(self) -> Beat | None:
         """The beat to present in this cycle, if any; pulses ``clr_i`` for a clear."""
         if self.gap:
@@ -414,16 +461,32 @@ class TB:
         if not self.ops:
             return None
         op = self.ops[0]
+        if isinstance(op, Clear) and op.busy:
+            self.ops.popleft()
+            self.clr_armed.append(op)
+            return self._next_beat()
         if isinstance(op, Clear):
-            if op.wait_idle and (self.s1 is not None or self.out is not None):
+            if self.s1 is not None or self.out is not None or self.clr_now is not None:
                 return None  # let the pipeline drain first
             self.ops.popleft()
             self.dut.clr_i.value = 1
             self.clr_now = op
             if self.ops and isinstance(self.ops[0], Beat) and self.rng_drv.random() < 0.5:
                 self.cov.hit("clear_with_beat")
+                self.gap_done = False
                 return self.ops.popleft()  # a beat on the same edge as the clear
             return None
+        if not self.gap_done:  # the idle gap before this beat, decided once
+            self.gap_done = True
+            gap = op.gap
+            if gap is None:
+                rnd = self.rng_drv
+                gap = rnd.randint(1, MAX_GAP) if rnd.random() < self.idle_prob else 0
+            if gap:
+                self.gap = gap - 1
+                self.cov.hit("idle_gap")
+                return None
+        self.gap_done = False
         return self.ops.popleft()
 
     def _sample(self) -> None:
@@ -450,10 +513,14 @@ class TB:
 
         # the clear of this cycle (before the beat of the same edge, as in the RTL)
         if self.clr_now is not None:
+            p = self.presenting
+            if not busy and in_ready and p is not None and p.idx < self.n:
+                if self.model.u[p.idx] or self.model.s[p.idx]:
+                    self.cov.hit("clear_with_beat_on_state")  # the beat must see U = 0
             self.model.clear(busy=bool(busy))
             if busy:
                 self.exp_err_clr = True
-                self.cov.hit("clear_ignored")
+                self.cov.hit(f"clear_ignored_{self.clr_now.where if self.clr_now.busy else '?'}")
             else:
                 self.cov.hit("clear")
         # transfers at the coming edge
@@ -478,8 +545,6 @@ class TB:
             if in_ready:
                 new_s1 = self._accept(self.presenting)
                 self.presenting = None
-                if self.rng_drv.random() < self.idle_prob:
-                    self.gap = self.rng_drv.randint(1, MAX_GAP)  # before the next beat
             else:
                 self.in_stalls += 1
                 self.cov.hit("in_stall")
@@ -512,10 +577,14 @@ class TB:
             c.hit("idx_max")
         if cfg.mode is LifMode.INTEGRATOR:
             c.hit("integrator")
+            if b.s_prev:
+                c.hit("integrator_after_spike")  # no reset in integrator mode
         else:
             c.hit("spike" if b.spike else "no_spike")
             if b.s_prev:
                 c.hit("reset_after_spike")
+            if b.mem == cfg.vth:
+                c.hit("at_vth")  # exactly at the threshold: no spike
         if b.sat > 0:
             c.hit("sat_pos")
         elif b.sat < 0:
@@ -618,8 +687,8 @@ def _required_traffic(tb: TB) -> list[str]:
     if tb.n > 1 or tb.idle_prob:
         # one neuron without idle gaps: every beat follows its predecessor back to back
         bins.append("same_idx_after_write")
-    bins += ["clear_with_beat", "leak=0", "leak=255", "neg=0", "neg=255", "vth<0"]
-    bins += ["cfg_change_mid_sample"]
+    bins += ["clear_with_beat", "clear_with_beat_on_state", "leak=0", "leak=255", "neg=0", "neg=255", "vth<0"]
+    bins += ["cfg_change_mid_sample", "at_vth"]
     return bins
 
 
@@ -722,22 +791,48 @@ async def run_bad_index(dut) -> None:
 async def run_clear_while_busy(dut) -> None:
     """clr_i while beats are in flight: ignored (state kept) and flagged on err_clr_o; a later
     clear while idle works."""
-    tb = TB(dut, idle_prob=0.0, bp_prob=0.5)
+    tb = TB(dut, idle_prob=0.3, bp_prob=0.5)
     await tb.start()
     tb.plan_samples(20)
     await tb.run()
     assert tb.read("err_clr_o") == 0
-    # clears pulsed without waiting, in the middle of back-pressured traffic
-    ops = tb.sample_ops() + tb.sample_ops()
+
+    # clears pulsed while beats are in flight, in the middle of back-pressured traffic. The
+    # samples of this phase use configurations under which every neuron's state shows in its
+    # next output (integrator; LIF with leak 255 and a threshold that never fires), and end
+    # with a probe of every neuron they touched, so a clear that wrongly took effect (even
+    # one that only drops the write-back of the beat in flight) cannot go unnoticed.
+    def revealing_sample() -> list[Op]:
+        ops = tb.sample_ops(p_cfg_change=0.0)
+        cfg = tb.random_cfg()
+        if tb.rng.random() < 0.5:
+            cfg = cfg.replace(mode=LifMode.INTEGRATOR, neg_q8=255)
+        else:
+            cfg = cfg.replace(mode=LifMode.LIF, leak_q8=255, neg_q8=255, vth=cfg.u_max)
+        ops = [replace(o, cfg=cfg) if isinstance(o, Beat) else o for o in ops]
+        probe = cfg.replace(mode=LifMode.INTEGRATOR, neg_q8=255)
+        touched = dict.fromkeys(o.idx for o in ops if isinstance(o, Beat))
+        return ops + [Beat(i, 0, probe) for i in touched]
+
+    ops: list[Op] = []
+    while sum(isinstance(o, Beat) for o in ops) < 20:
+        ops += revealing_sample()
     beats = [i for i, o in enumerate(ops) if isinstance(o, Beat)]
-    for i in sorted(tb.rng.sample(beats[4:], min(4, len(beats) - 4)), reverse=True):
-        ops.insert(i, Clear(wait_idle=False))
+    wheres = ["s1", "out", "both"] * 2
+    for i, w in zip(sorted(tb.rng.sample(beats[4:], 6), reverse=True), wheres, strict=True):
+        ops.insert(i, Clear(busy=True, where=w))
     tb.ops.extend(ops)
     await tb.run()
+    for _ in range(10):  # every sample starts with an s1-only and ends with an out-only cycle
+        if not tb.clr_armed:
+            break
+        tb.ops.extend(revealing_sample())
+        await tb.run()
+    assert not tb.clr_armed, "a clear while busy was never pulsed"
     assert tb.read("err_clr_o") == 1
     tb.plan_samples(30)  # legal clears again
     await tb.run()
-    tb.cov.check(["clear_ignored", "clear", "out_stall"], tb.log)
+    tb.cov.check(["clear_ignored_s1", "clear_ignored_out", "clear_ignored_both", "clear"], tb.log)
 
 
 @cocotb.test()
@@ -762,6 +857,7 @@ async def run_counter_saturation(dut) -> None:
     tb.ops.extend(Beat(0, tb.base.in_max, (lif, integ)[i % 2]) for i in range(24))
     await tb.run()
     assert (m.upd_count, m.spike_count, m.sat_count) == (COUNTER_MAX,) * 3
+    tb.cov.check(["integrator_after_spike"], tb.log)
 
 
 class _WrongModel(LifArrayModel):

@@ -1,6 +1,6 @@
 """Bit-exact reference of ``rtl/cim_early_stop.sv``: PRIME's input-aware early stop.
 
-Two rules (PAPERS.md §1.5), selected per sample by ``cfg_rule``:
+Two rules (PAPERS.md §1.5), selected per sample by ``cfg_rule_i``:
 
 **Classification (softmax confidence), rule 0.** At step ``t = 1..T`` the output layer delivers
 the membranes ``U_j(t)`` of the ``n_classes`` output integrators (``u_w``-bit signed, ``frac``
@@ -34,9 +34,12 @@ Error budget against the float rule on the same integer sums (:func:`decision_ma
 term, a relative ``2**(1/512) - 1 = 0.136 %`` from the rounding of ``y``, ``1.5 * 2**-16``
 absolute from the table and the shift, and at most ``e**-1 * |A / (alpha*ln2*2**12) - 1|``
 from the code of ``alpha``; so the fixed-point and float decisions can differ only when
-``max p`` is within ``theta * 0.00136 + theta**2 * (n_classes * (1.5*2**-16 + 0.37*da) + 2**-17)``
-of ``theta`` (``da`` = that relative error of alpha). ``tests/test_golden_early_stop.py``
-measures it on random logits.
+``max p`` is within
+``theta * 0.00136 + theta**2 * (n_classes * (1.5*2**-16 + 0.37*da) + 2**-17)`` of ``theta``
+(``da`` = that relative error of alpha). Measured on 9.6 M random decisions (2/10/64 classes,
+alpha 0.5..5, theta 0.5..0.95, Q5.10 logits over 10 steps): 2.8e-4 of them differ from the
+float rule, all with ``|max p - theta| <= 4e-4`` (at most half the bound);
+``tests/test_golden_early_stop.py`` checks the bound on random logits.
 
 **Convergence (inpainting), rule 1.** At step ``t`` the datapath streams the reconstruction
 ``x_t`` (``n_pix`` pixels, ``pix_w``-bit signed). Index convention (1-based ``t``):
@@ -50,8 +53,8 @@ i.e. ``m_t < m_{t-1} < m_{t-2}`` with ``m_1 = +inf`` (at ``t = 3`` the middle co
 its ``t_paper = t - 1 > 1`` is our ``t >= 3``, the first step at which two real metrics
 (``m_2, m_3``) exist, with the never-computed first metric taken as infinite. ``thr`` is the
 integer ``cfg_conv_thr_i`` in pixel LSBs; the float code's ``m/100 < thr`` becomes
-``conv_thr = ceil(thr * 100 * 2**pix_frac)`` (:func:`conv_thr_code`). The decision's metric at
-``t = 1`` is the all-ones word of ``met_w`` bits (no metric).
+``conv_thr ~= ceil(thr * 100 * 2**pix_frac)`` (exactly: :func:`conv_thr_code`). The decision's
+metric at ``t = 1`` is the all-ones word of ``met_w`` bits (no metric).
 
 **Both rules.** The sample ends at the first step whose rule fires (only with ``enable``) or at
 ``t = t_steps`` (forced stop); the decision beat of every step carries ``(stop, t, class,
@@ -234,15 +237,16 @@ class EarlyStopConfig:
     Run-time configuration (the ``cfg_*`` ports, sampled by ``start_i``):
 
     Attributes:
-        t_steps: ``cfg_T``, steps of a sample without early stop, 1 .. t_max.
-        rule: ``cfg_rule``.
-        enable: ``cfg_enable``; off: every sample runs ``t_steps`` steps (decisions still carry
+        t_steps: ``cfg_steps_i``, steps of a sample without early stop, 1 .. t_max; 0 selects
+            t_max (PRIME: 10 for classification, 16 for inpainting).
+        rule: ``cfg_rule_i``.
+        enable: ``cfg_enable_i``; off: every sample runs ``t_steps`` steps (decisions still carry
             class and metric).
-        alpha_ln2: ``cfg_alpha_ln2``, ``round(alpha * ln2 * 2**12)``, 1 .. 65535
+        alpha_ln2: ``cfg_alpha_ln2_i``, ``round(alpha * ln2 * 2**12)``, 1 .. 65535
             (:func:`alpha_ln2_code`; default alpha = 2).
-        inv_theta: ``cfg_inv_theta``, ``round(2**16 / theta)``, 0 .. 2**conf_w - 1
+        inv_theta: ``cfg_inv_theta_i``, ``round(2**16 / theta)``, 0 .. 2**conf_w - 1
             (:func:`inv_theta_code`; default theta = 0.8).
-        conv_thr: ``cfg_conv_thr``, metric threshold in pixel LSBs, 0 .. 2**m_w - 1.
+        conv_thr: ``cfg_conv_thr_i``, metric threshold in pixel LSBs, 0 .. 2**m_w - 1.
     """
 
     n_classes: int = 10
@@ -252,7 +256,7 @@ class EarlyStopConfig:
     n_pix: int = 1024
     pix_w: int = 8
     s_w: int = 0
-    t_steps: int = 10
+    t_steps: int = 0
     rule: EarlyStopRule = EarlyStopRule.CLASSIFICATION
     enable: bool = True
     alpha_ln2: int = 5678  # alpha_ln2_code(2.0)
@@ -270,6 +274,8 @@ class EarlyStopConfig:
         if self.s_w == 0:
             object.__setattr__(self, "s_w", s_min)
         _check_int("s_w", self.s_w, s_min, S_W_MAX)
+        if self.t_steps == 0:
+            object.__setattr__(self, "t_steps", t_max)
         _check_int("t_steps", self.t_steps, 1, t_max)
         try:
             object.__setattr__(self, "rule", EarlyStopRule(self.rule))
@@ -306,7 +312,7 @@ class EarlyStopConfig:
 
     @property
     def t_w(self) -> int:
-        """Width of ``cfg_T_i``, ``dec_step_o``, ``steps_o``: ``clog2(t_max + 1)``."""
+        """Width of ``cfg_steps_i``, ``dec_step_o``, ``steps_o``: ``clog2(t_max + 1)``."""
         return clog2(self.t_max + 1)
 
     @property
@@ -364,10 +370,13 @@ class EarlyStopConfig:
             kw["inv_theta"] = inv_theta_code(theta, self.n_classes)
         if conv_thr is not None:
             kw["conv_thr"] = conv_thr_code(conv_thr, pix_frac, self.n_pix, self.pix_w, scale)
-        return replace(self, **kw)  # type: ignore[arg-type]
+        return self.replace(**kw)
 
     def replace(self, **kw: object) -> EarlyStopConfig:
-        """Copy with fields changed (validated again)."""
+        """Copy with fields changed (validated again). An ``s_w`` at its minimum follows
+        changes of ``u_w`` / ``t_max`` (it stays the minimum) unless ``s_w`` is given."""
+        if "s_w" not in kw and self.s_w == sum_width_min(self.u_w, self.t_max):
+            kw["s_w"] = 0
         return replace(self, **kw)  # type: ignore[arg-type]
 
 

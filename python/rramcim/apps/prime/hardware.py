@@ -43,8 +43,8 @@ class PrimeHwConfig:
         u_w: membrane width in bits.
         frac: fractional bits of the membrane (LSB = 2^-frac).
         in_w: width of the current input of the LIF array.
-        leak_q8: leak multiplier, Q0.8 (51 = 0.199 for the paper's 0.2).
-        neg_q8: LeakyReLU slope, Q0.8 (26 = 0.102 for 0.1).
+        leak: membrane retention per step (0.2), rounded to Q0.8 (51/256).
+        neg_slope: LeakyReLU slope (0.1), rounded to Q0.8 (26/256).
         vth: threshold of the spiking layers (membrane units).
         scale_shift: SH of the current scale ``acc * MUL >> SH``.
         adc_k_sigma: ADC full scale in standard deviations of the calibration currents.
@@ -56,8 +56,8 @@ class PrimeHwConfig:
     u_w: int = 16
     frac: int = 10
     in_w: int = 24
-    leak_q8: int = 51
-    neg_q8: int = 26
+    leak: float = 0.2
+    neg_slope: float = 0.1
     vth: float = 0.2
     scale_shift: int = 16
     adc_k_sigma: float = 4.0
@@ -104,8 +104,14 @@ class PrimeHardware:
         cfg: fixed-point settings.
     """
 
-    def __init__(self, arrays: list[TiledCrossbar], masks: list[torch.Tensor], net: PrimeConvNet,
-                 calib_frames: torch.Tensor, cfg: PrimeHwConfig | None = None) -> None:
+    def __init__(
+        self,
+        arrays: list[TiledCrossbar],
+        masks: list[torch.Tensor],
+        net: PrimeConvNet,
+        calib_frames: torch.Tensor,
+        cfg: PrimeHwConfig | None = None,
+    ) -> None:
         from rramcim.golden.early_stop import EarlyStopConfig
         from rramcim.golden.lif_array import LifConfig, LifMode
 
@@ -113,12 +119,12 @@ class PrimeHardware:
         c = self.cfg
         self.arrays = arrays
         self.pruned = [a.prune(m) for a, m in zip(arrays, masks, strict=True)]
-        self.lif = LifConfig.from_float(u_w=c.u_w, frac=c.frac, in_w=c.in_w, leak_q8=c.leak_q8,
-                                        neg_q8=c.neg_q8, vth=c.vth, mode=LifMode.LIF)
-        self.integ = LifConfig.from_float(u_w=c.u_w, frac=c.frac, in_w=c.in_w, leak_q8=c.leak_q8,
-                                          neg_q8=c.neg_q8, vth=c.vth, mode=LifMode.INTEGRATOR)
-        self.es = EarlyStopConfig.from_float(n_classes=10, u_w=c.u_w, frac=c.frac, t_max=64,
-                                             alpha=c.alpha, theta=c.theta, enable=c.early_stop)
+        kw = dict(
+            u_w=c.u_w, frac=c.frac, in_w=c.in_w, leak=c.leak, neg_slope=c.neg_slope, vth=c.vth
+        )
+        self.lif = LifConfig.from_float(mode=LifMode.LIF, **kw)
+        self.integ = LifConfig.from_float(mode=LifMode.INTEGRATOR, **kw)
+        self._es_base = EarlyStopConfig(n_classes=10, u_w=c.u_w, frac=c.frac, enable=c.early_stop)
         self.mul = self._calibrate(net, calib_frames)
 
     # -- calibration ---------------------------------------------------------------------
@@ -138,21 +144,25 @@ class PrimeHardware:
                 c2 = torch.nn.functional.avg_pool2d(z, 2) * POOL_DIV
                 ins[2].append(c2.flatten(1))
         # the LSB plane of the counts is a fair sample of a binary row drive
-        return [(torch.cat(v) > 0).float() if i == 0 else (torch.cat(v).round().long() & 1).float()
-                for i, v in enumerate(ins)]
+        return [
+            (torch.cat(v) > 0).float() if i == 0 else (torch.cat(v).round().long() & 1).float()
+            for i, v in enumerate(ins)
+        ]
 
     def _calibrate(self, net: PrimeConvNet, frames: torch.Tensor) -> list[int]:
         c = self.cfg
         planes = self._layer_inputs(net, frames)
         muls = []
         for li, (arr, pl) in enumerate(zip(self.arrays, planes, strict=True)):
-            sel = pl[torch.randperm(pl.shape[0], generator=torch.Generator().manual_seed(li))[:4096]]
+            sel = pl[
+                torch.randperm(pl.shape[0], generator=torch.Generator().manual_seed(li))[:4096]
+            ]
             cur = []
             for p in arr.plan:
                 m = arr.macros[p.macro]
-                xi = sel[:, p.k0:p.k1]
+                xi = sel[:, p.k0 : p.k1]
                 c0 = p.group0 * arr.cfg.n_adc
-                cur.append(m.ideal_currents_A(xi)[:, c0:c0 + p.m1 - p.m0].reshape(-1))
+                cur.append(m.ideal_currents_A(xi)[:, c0 : c0 + p.m1 - p.m0].reshape(-1))
             fs = c.adc_k_sigma * float(torch.cat(cur).std())
             for m in arr.macros:
                 m.set_adc_full_scale(fs)
@@ -170,18 +180,23 @@ class PrimeHardware:
         return (acc.astype(np.int64) * self.mul[layer] + (1 << (sh - 1))) >> sh
 
     # -- evaluation ----------------------------------------------------------------------------
-    def run(self, frames: torch.Tensor, sample_ids: np.ndarray | None = None, chunk: int = 32) -> PrimeHwResult:
+    def run(
+        self, frames: torch.Tensor, sample_ids: np.ndarray | None = None, chunk: int = 32
+    ) -> PrimeHwResult:
         """Evaluate binary frames ``[N, T, 2, 34, 34]``; ``sample_ids`` key the read noise."""
         n = frames.shape[0]
         ids = np.arange(n) if sample_ids is None else np.asarray(sample_ids)
-        parts = [self._run_chunk(frames[i:i + chunk], ids[i:i + chunk]) for i in range(0, n, chunk)]
+        parts = [
+            self._run_chunk(frames[i : i + chunk], ids[i : i + chunk]) for i in range(0, n, chunk)
+        ]
         counts: dict[str, int] = {}
         for p in parts:
             for k, v in p.counts.items():
                 counts[k] = counts.get(k, 0) + v
         cat = lambda name: np.concatenate([getattr(p, name) for p in parts])  # noqa: E731
-        return PrimeHwResult(cat("pred"), cat("stop_step"), cat("pred_all"), cat("out_mem"), cat("spikes"),
-                             counts)
+        return PrimeHwResult(
+            cat("pred"), cat("stop_step"), cat("pred_all"), cat("out_mem"), cat("spikes"), counts
+        )
 
     def _run_chunk(self, frames: torch.Tensor, ids: np.ndarray) -> PrimeHwResult:
         from rramcim.golden.early_stop import confidence_step
@@ -189,6 +204,9 @@ class PrimeHardware:
 
         g0, g1 = CONV_LAYERS
         B, T = frames.shape[0], frames.shape[1]
+        es = self._es_base.replace(t_max=max(T, 1), t_steps=T).with_float(
+            alpha=self.cfg.alpha, theta=self.cfg.theta
+        )
         p0, p1 = g0.size_out**2, g1.size_out**2
         vid0 = torch.from_numpy((ids[:, None] * p0 + np.arange(p0)).reshape(-1)).long()
         vid1 = torch.from_numpy((ids[:, None] * p1 + np.arange(p1)).reshape(-1)).long()
@@ -217,20 +235,32 @@ class PrimeHardware:
             cur = self.current(1, acc).reshape(B, p1, 64).transpose(0, 2, 1).reshape(B, -1)
             u1, s1, _ = lif_step(u1, s1, cur, self.lif)
             sp1 = torch.from_numpy(s1.reshape(B, 64, g1.size_out, g1.size_out).astype(np.float32))
-            x2 = (torch.nn.functional.avg_pool2d(sp1, 2) * POOL_DIV).round().long().flatten(1).numpy()
+            x2 = (
+                (torch.nn.functional.avg_pool2d(sp1, 2) * POOL_DIV)
+                .round()
+                .long()
+                .flatten(1)
+                .numpy()
+            )
             acc = self.arrays[2].mvm(x2, 3, False, epoch=t, vector_ids=vid2)  # [B, 10]
             u2, _ = integrator_step(u2, self.current(2, acc), self.integ)
             out_mem[:, t] = u2
             spikes[:, t, 0] = s0.sum(1)
             spikes[:, t, 1] = s1.sum(1)
             S = S + u2
-            st, am, _ = confidence_step(S, t + 1, self.es)
+            st, am, _ = confidence_step(S, t + 1, es)
             new = (stop == 0) & (np.asarray(st, bool) | (t == T - 1))
             stop[new] = t + 1
             pred[new] = np.asarray(am)[new]
         pred_all = S.argmax(1)
         counts = {
-            "reads_all_steps": sum(sum(m.stats.reads for m in a.macros) - r for a, r in zip(self.arrays, reads_before, strict=True)),
-            "conversions_all_steps": sum(sum(m.stats.conversions for m in a.macros) - c for a, c in zip(self.arrays, conv_before, strict=True)),
+            "reads_all_steps": sum(
+                sum(m.stats.reads for m in a.macros) - r
+                for a, r in zip(self.arrays, reads_before, strict=True)
+            ),
+            "conversions_all_steps": sum(
+                sum(m.stats.conversions for m in a.macros) - c
+                for a, c in zip(self.arrays, conv_before, strict=True)
+            ),
         }
         return PrimeHwResult(pred, stop, pred_all, out_mem, spikes, counts)
