@@ -40,7 +40,7 @@ from pathlib import Path
 
 import numpy as np
 
-from rramcim.data.events import EVENT_DTYPE, as_events
+from rramcim.data.events import EVENT_DTYPE, as_events, check_writable
 
 DVS128_SIZE = 128
 """Width and height of the DVS128 pixel array."""
@@ -318,25 +318,7 @@ def read_aedat(
 
 
 def _check_writable(ev: np.ndarray, width: int, height: int, t_max: int) -> np.ndarray:
-    t = ev["t_us"].astype(np.int64)
-    checks = (
-        ("x", ev["x"], (ev["x"] < 0) | (ev["x"] >= width), f"not in 0..{width - 1}"),
-        ("y", ev["y"], (ev["y"] < 0) | (ev["y"] >= height), f"not in 0..{height - 1}"),
-        ("p", ev["p"], (ev["p"] != 0) & (ev["p"] != 1), "not 0 (OFF) or 1 (ON)"),
-        ("t_us", t, (t < 0) | (t > t_max), f"not in 0..{t_max}"),
-    )
-    for name, vals, bad, why in checks:
-        if bad.any():
-            i = int(np.flatnonzero(bad)[0])
-            raise ValueError(f"events[{i}].{name} = {int(vals[i])} {why}")
-    back = np.diff(t) < 0
-    if back.any():
-        i = int(np.flatnonzero(back)[0]) + 1
-        raise ValueError(
-            f"events[{i}].t_us = {int(t[i])} < events[{i - 1}].t_us = {int(t[i - 1])}: "
-            "AEDAT files are in time order (sort_events() first)"
-        )
-    return t
+    return check_writable(ev, width, height, 0, t_max, "AEDAT")
 
 
 def write_aedat(

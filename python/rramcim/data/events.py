@@ -308,3 +308,37 @@ def sort_events(events: np.ndarray) -> np.ndarray:
     ev = as_events(events)
     order = np.lexsort((ev["p"], ev["x"], ev["y"], ev["t_us"]))
     return ev[order]
+
+
+def check_writable(
+    ev: np.ndarray, width: int, height: int, t_min: int, t_max: int | None, fmt: str
+) -> np.ndarray:
+    """Validate events before writing them in a file format; returns ``t_us`` as int64.
+
+    Every field must fit the format (x in 0..width-1, y in 0..height-1, p in {0, 1}, t in
+    ``t_min..t_max``) and the events must be in time order.
+
+    Raises:
+        ValueError: naming the first offending event's index, field and value.
+    """
+    t = ev["t_us"].astype(np.int64)
+    t_bad = (t < t_min) if t_max is None else ((t < t_min) | (t > t_max))
+    t_why = f"is below {t_min}" if t_max is None else f"not in {t_min}..{t_max}"
+    checks = (
+        ("x", ev["x"], (ev["x"] < 0) | (ev["x"] >= width), f"not in 0..{width - 1}"),
+        ("y", ev["y"], (ev["y"] < 0) | (ev["y"] >= height), f"not in 0..{height - 1}"),
+        ("p", ev["p"], (ev["p"] != 0) & (ev["p"] != 1), "not 0 (OFF) or 1 (ON)"),
+        ("t_us", t, t_bad, t_why),
+    )
+    for name, vals, bad, why in checks:
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            raise ValueError(f"events[{i}].{name} = {int(vals[i])} {why}")
+    back = np.diff(t) < 0
+    if back.any():
+        i = int(np.flatnonzero(back)[0]) + 1
+        raise ValueError(
+            f"events[{i}].t_us = {int(t[i])} < events[{i - 1}].t_us = {int(t[i - 1])}: "
+            f"{fmt} files are in time order (sort_events() first)"
+        )
+    return t

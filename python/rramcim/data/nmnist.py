@@ -37,7 +37,13 @@ from typing import Literal
 
 import numpy as np
 
-from rramcim.data.events import EVENT_DTYPE, SplitMode, as_events, events_to_frames
+from rramcim.data.events import (
+    EVENT_DTYPE,
+    SplitMode,
+    as_events,
+    check_writable,
+    events_to_frames,
+)
 
 NMNIST_SIZE = 34
 """Width and height of N-MNIST frames, pixels."""
@@ -158,24 +164,7 @@ def encode_nmnist(
     n = ev.size
     if n == 0:
         return b""
-    t = ev["t_us"].astype(np.int64)
-    checks = (
-        ("x", ev["x"], (ev["x"] < 0) | (ev["x"] >= width), f"not in 0..{width - 1}"),
-        ("y", ev["y"], (ev["y"] < 0) | (ev["y"] >= height), f"not in 0..{height - 1}"),
-        ("p", ev["p"], (ev["p"] != 0) & (ev["p"] != 1), "not 0 (OFF) or 1 (ON)"),
-        ("t_us", t, t < 0, "is negative"),
-    )
-    for name, vals, bad, why in checks:
-        if bad.any():
-            i = int(np.flatnonzero(bad)[0])
-            raise ValueError(f"events[{i}].{name} = {int(vals[i])} {why}")
-    back = np.diff(t) < 0
-    if back.any():
-        i = int(np.flatnonzero(back)[0]) + 1
-        raise ValueError(
-            f"events[{i}].t_us = {int(t[i])} < events[{i - 1}].t_us = {int(t[i - 1])}: "
-            "N-MNIST files are in time order (sort_events() first)"
-        )
+    t = check_writable(ev, width, height, 0, None, "N-MNIST")
     wraps = t >> TS_BITS
     n_rec = n + int(wraps[-1])
     rec = np.zeros((n_rec, RECORD_BYTES), dtype=np.uint8)
