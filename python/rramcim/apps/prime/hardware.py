@@ -174,6 +174,15 @@ class PrimeHardware:
             muls.append(int(round(2 ** (c.frac + c.scale_shift) / (in_div * codes_per_w))))
         return muls
 
+    def _stats(self) -> dict[str, int]:
+        """Sum of the read counters of every macro (all layers)."""
+        tot: dict[str, int] = {}
+        for a in self.arrays:
+            for m in a.macros:
+                for k, v in vars(m.stats).items():
+                    tot[k] = tot.get(k, 0) + int(v)
+        return tot
+
     def current(self, layer: int, acc: np.ndarray) -> np.ndarray:
         """ADC accumulation -> membrane current in LSBs: ``floor((acc * MUL + 2^(SH-1)) >> SH)``."""
         sh = self.cfg.scale_shift
@@ -221,8 +230,7 @@ class PrimeHardware:
         spikes = np.zeros((B, T, 2), np.int64)
         stop = np.zeros(B, np.int64)
         pred = np.zeros(B, np.int64)
-        reads_before = [sum(m.stats.reads for m in a.macros) for a in self.arrays]
-        conv_before = [sum(m.stats.conversions for m in a.macros) for a in self.arrays]
+        before = self._stats()
         for t in range(T):
             x0 = _patches(frames[:, t], g0.k, g0.pad).round().long().numpy()
             acc = self.arrays[0].mvm(x0, 1, False, epoch=t, vector_ids=vid0)  # [B*P0, 12]
@@ -253,14 +261,6 @@ class PrimeHardware:
             stop[new] = t + 1
             pred[new] = np.asarray(am)[new]
         pred_all = S.argmax(1)
-        counts = {
-            "reads_all_steps": sum(
-                sum(m.stats.reads for m in a.macros) - r
-                for a, r in zip(self.arrays, reads_before, strict=True)
-            ),
-            "conversions_all_steps": sum(
-                sum(m.stats.conversions for m in a.macros) - c
-                for a, c in zip(self.arrays, conv_before, strict=True)
-            ),
-        }
+        after = self._stats()
+        counts = {k: after[k] - before[k] for k in after}
         return PrimeHwResult(pred, stop, pred_all, out_mem, spikes, counts)
