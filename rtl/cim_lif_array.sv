@@ -30,8 +30,9 @@
 //
 // Latency and throughput (clock edges)
 //   A beat that transfers on the input at edge E is in stage 1 (state read, arithmetic) until
-//   edge E+1, where its result is written back and loaded into the output register: its output
-//   beat is valid from edge E+1 and transfers at edge E+2 at the earliest (latency 2). Without
+//   the first edge at which the output register is free or drains (E+1 without back-pressure);
+//   there its result is written back and loaded into the output register, so its output beat
+//   is valid from edge E+1 and transfers at edge E+2 at the earliest (latency 2). Without
 //   back-pressure the array takes one beat per cycle, any index sequence included: a beat
 //   whose index equals that of the beat one ahead (back-to-back same neuron) reads the result
 //   of that beat through a bypass register (the memory read of the same edge returns the old
@@ -72,8 +73,13 @@
 //   The neuron state {s_prev, U} sits in a RAM-style array of N_NEURONS words of U_W+1 bits
 //   with one synchronous read port (read at the input transfer) and one write port (written
 //   when the beat leaves stage 1), no reset: it can be replaced by a 1R1W SRAM macro with
-//   read-first behaviour. A valid bit per neuron (flip-flops, cleared by reset and clr_i) marks
-//   words written since the last clear; an invalid word reads as U = 0, s_prev = 0.
+//   read-first behaviour. A valid bit per neuron (N_NEURONS flip-flops, cleared by reset and
+//   clr_i in one cycle) marks words written since the last clear; an invalid word reads as
+//   U = 0, s_prev = 0. Besides the array and the valid bits: about 5*U_W + 2*IDX_W + 127
+//   flip-flops (stage 1 with the memory read register, bypass, output register, counters),
+//   two U_W x 9-bit multipliers and a U_W+3-bit adder in stage 1 (the critical path: read
+//   mux -> leak multiplier -> adder/saturation -> slope multiplier -> threshold compare and
+//   write-back).
 //
 // Parameters (unit, legal range; an illegal value stops elaboration)
 //   N_NEURONS  neurons held, 1 .. 65536; in_idx_i / out_idx_o are
@@ -379,7 +385,7 @@ module cim_lif_array #(
     // clear: legal only while nothing is in flight (so no write-back can coincide with it)
     if (clr_i) begin
       if (clr_apply) begin
-        vld_d = '0;
+        vld_d = N_NEURONS'(0);
       end else begin
         err_clr_d = 1'b1;
       end
@@ -404,7 +410,7 @@ module cim_lif_array #(
       out_spike_q <= 1'b0;
       out_mem_q   <= '0;
       out_err_q   <= 1'b0;
-      vld_q       <= '0;
+      vld_q       <= N_NEURONS'(0);
       sat_cnt_q   <= '0;
       upd_cnt_q   <= '0;
       spk_cnt_q   <= '0;
@@ -478,7 +484,8 @@ module cim_lif_array #(
       if (chk_in_stall_q) begin
         assert (in_valid_i && in_idx_i == chk_in_idx_q && in_cur_i == chk_in_cur_q
                 && {cfg_mode_i, cfg_leak_q8_i, cfg_neg_q8_i, cfg_vth_i} == chk_in_cfg_q)
-          else $fatal(1, "cim_lif_array: input beat (valid, index, current or cfg_*) changed while stalled");
+          else $fatal(1, "cim_lif_array: input beat (valid, index, current, cfg_*) %s",
+                      "changed while stalled");
       end
       if (chk_out_stall_q) begin
         assert (out_valid_o

@@ -28,24 +28,29 @@ Testplan (feature -> tests that check it)
 
 - LIF step bit-exact (hard reset, Q0.8 leak, add, saturation, LeakyReLU, threshold), output
   order, index echo -> run_random (every beat), all other tests
-- integrator mode (no leak, no reset, no spike) -> run_random (bin integrator)
+- strict threshold (u4 = Vth does not fire) -> run_random (bin at_vth, directed)
+- integrator mode (no leak, no reset, no spike) -> run_random (bin integrator),
+  run_counter_saturation (bin integrator_after_spike: s_prev ignored)
 - configuration sampled with each beat; changes in the middle of a sample -> run_random
   (bin cfg_change_mid_sample); garbage on the cfg pins between beats -> every test
 - extreme leak / slope codes 0 and 255, negative thresholds -> run_random (bins leak=0,
-  leak=255, neg=0, neg=255, vth<0)
+  leak=255, neg=0, neg=255, vth<0; directed configurations first)
 - saturation both ways, counted in sat_count_o -> run_random (bins sat_pos, sat_neg)
 - spike / no spike / reset after a spike / negative-membrane LeakyReLU branch -> run_random
   (bins spike, no_spike, reset_after_spike, neg_leaky)
-- back-to-back same neuron (bypass), same neuron one beat after the write -> run_random
-  (bins same_idx_b2b, same_idx_after_write)
+- back-to-back same neuron (bypass), same neuron read one edge after its write-back
+  -> run_random (bins same_idx_b2b, same_idx_after_write; directed hazard patterns)
 - handshakes: in_ready_o / out_valid_o / busy_o predicted every cycle (latency 2, one beat
   per cycle), idle gaps, input stalls, output back-pressure with the beat held stable
   -> run_random[full/idle/backpress/mixed] (bins idle_gap, in_stall, out_stall,
   out_ready_after_stall); full speed: no input stall at all -> run_random[full]
 - counters and sticky flags compared with the model in every cycle -> every test; counters
   stick at 2^32-1 -> run_counter_saturation
-- clear: legal (idle) clear, clear with a beat on the same edge -> run_random (bins clear,
-  clear_with_beat); clear while busy ignored and flagged (err_clr_o) -> run_clear_while_busy
+- clear: legal (idle) clear, a beat on the clear's edge sees the cleared neuron -> run_random
+  (bins clear, clear_with_beat, clear_with_beat_on_state; samples reuse the last sample's
+  neurons, as a layer does); clear while beats are in flight (stage 1 only, output register
+  only, both) ignored and flagged on err_clr_o, with state-revealing configurations and a
+  probe of every touched neuron -> run_clear_while_busy (bins clear_ignored_<where>)
 - bad index (>= N_NEURONS): answered with out_err_o, counted, err_idx_o, no state change
   -> run_bad_index (where the index width allows one; otherwise checks that the highest
   index is a normal neuron)
@@ -54,7 +59,7 @@ Testplan (feature -> tests that check it)
   neuron, counter and flag restarts -> run_reset_mid (bins reset_<where>)
 - the checker catches a wrong model -> run_expect_fail (expect_fail=True)
 - parameter corners: N_NEURONS 1 and non-powers of two, U_W 8 and 32, F 0 and U_W-2, IN_W
-  below, equal to and above U_W + 2 -> PARAM_SETS, test_param_sets_cover_corners
+  below and above U_W + 2 -> PARAM_SETS, test_param_sets_cover_corners
 
 Coverage bins are listed per test; a hole fails the test.
 """
@@ -287,7 +292,8 @@ class TB:
         ``directed``: the first timestep ends with the hazard patterns (neuron A last, then
         A again back to back, A after exactly one idle cycle, and A X A without gaps), so
         the bypass and the read right after a write happen whatever the random draws; its
-        first two updates (fresh neurons) get exactly the threshold and one LSB more."""
+        first two updates (fresh neurons) get exactly the threshold and one LSB more; it
+        ends with integrator updates driven to both input extremes (saturation)."""
         r = self.rng
         ops: list[Op] = [Clear()]
         cfg = self.random_cfg()
@@ -312,11 +318,18 @@ class TB:
                 if directed and t == 0 and j < 2 and cfg.vth >= 0:
                     cur = min(cfg.vth + j, cfg.in_max)  # u4 = vth: no spike; vth + 1: spike
                 else:
-                    if r.random() < p_cfg_change:
+                    if (t or j) and r.random() < p_cfg_change:  # the sample's own cfg first
                         cfg = self.random_cfg()
                         self.cov.hit("cfg_change_mid_sample")
                     cur = self.draw_cur(cfg)
                 ops.append(Beat(idx, cur, cfg, gap))
+        if directed:
+            # saturation at both ends, whatever the random draws: the integrator (slope
+            # 255/256 keeps a negative membrane large) driven twice to each input extreme
+            integ = self.base.replace(mode=LifMode.INTEGRATOR, neg_q8=255)
+            a = active[0]
+            for cur in (self.base.in_max,) * 2 + (self.base.in_min,) * 3:
+                ops.append(Beat(a, cur, integ))
         return ops
 
     def plan_samples(self, min_beats: int) -> int:
@@ -471,7 +484,10 @@ class TB:
             self.ops.popleft()
             self.dut.clr_i.value = 1
             self.clr_now = op
-            if self.ops and isinstance(self.ops[0], Beat) and self.rng_drv.random() < 0.5:
+            nxt = self.ops[0] if self.ops else None
+            if isinstance(nxt, Beat) and (
+                self.rng_drv.random() < 0.5 or not self.cov.hits.get("clear_with_beat_on_state")
+            ):
                 self.cov.hit("clear_with_beat")
                 self.gap_done = False
                 return self.ops.popleft()  # a beat on the same edge as the clear
@@ -507,16 +523,16 @@ class TB:
                 f"busy_o={busy}, pipeline holds s1={self.s1 is not None}, "
                 f"out={self.out is not None}"
             )
-        self._check_status()
         if self.out is not None:
-            self._check_out_beat(self.out)
+            self._check_out_beat(self.out)  # first: a wrong model shows here, not in a counter
+        self._check_status()
 
         # the clear of this cycle (before the beat of the same edge, as in the RTL)
         if self.clr_now is not None:
             p = self.presenting
-            if not busy and in_ready and p is not None and p.idx < self.n:
-                if self.model.u[p.idx] or self.model.s[p.idx]:
-                    self.cov.hit("clear_with_beat_on_state")  # the beat must see U = 0
+            fresh = not busy and in_ready and p is not None and p.idx < self.n
+            if fresh and (self.model.u[p.idx] or self.model.s[p.idx]):
+                self.cov.hit("clear_with_beat_on_state")  # the beat must see U = 0
             self.model.clear(busy=bool(busy))
             if busy:
                 self.exp_err_clr = True
@@ -687,7 +703,8 @@ def _required_traffic(tb: TB) -> list[str]:
     if tb.n > 1 or tb.idle_prob:
         # one neuron without idle gaps: every beat follows its predecessor back to back
         bins.append("same_idx_after_write")
-    bins += ["clear_with_beat", "clear_with_beat_on_state", "leak=0", "leak=255", "neg=0", "neg=255", "vth<0"]
+    bins += ["clear_with_beat", "clear_with_beat_on_state"]
+    bins += ["leak=0", "leak=255", "neg=0", "neg=255", "vth<0"]
     bins += ["cfg_change_mid_sample", "at_vth"]
     return bins
 
@@ -920,6 +937,8 @@ def test_param_sets_cover_corners() -> None:
     assert any(p["IN_W"] > p["U_W"] + 2 for p in sets)  # the input clamp is present
     assert any(p["IN_W"] <= p["U_W"] + 2 for p in sets)  # ... and absent
     assert 40 in {p["IN_W"] for p in sets}
+    # the directed saturation (two input extremes into the integrator) needs IN_W >= U_W
+    assert all(p["IN_W"] >= p["U_W"] for p in sets)
 
 
 @pytest.mark.sim

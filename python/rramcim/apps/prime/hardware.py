@@ -29,6 +29,7 @@ import numpy as np
 import torch
 
 from rramcim.analog.tiling import TiledCrossbar
+from rramcim.fixedpoint import saturate
 from rramcim.apps.prime.model import CONV_LAYERS, PrimeConvNet
 
 POOL_DIV = 4
@@ -184,9 +185,11 @@ class PrimeHardware:
         return tot
 
     def current(self, layer: int, acc: np.ndarray) -> np.ndarray:
-        """ADC accumulation -> membrane current in LSBs: ``floor((acc * MUL + 2^(SH-1)) >> SH)``."""
+        """ADC accumulation -> membrane current in LSBs: ``floor((acc * MUL + 2^(SH-1)) >> SH)``,
+        saturated to the LIF array's ``in_w``-bit input (as the scaling stage in RTL must)."""
         sh = self.cfg.scale_shift
-        return (acc.astype(np.int64) * self.mul[layer] + (1 << (sh - 1))) >> sh
+        cur = (acc.astype(np.int64) * self.mul[layer] + (1 << (sh - 1))) >> sh
+        return saturate(cur, self.cfg.in_w, signed=True)
 
     # -- evaluation ----------------------------------------------------------------------------
     def run(
