@@ -29,8 +29,8 @@ import numpy as np
 import torch
 
 from rramcim.analog.tiling import TiledCrossbar
-from rramcim.fixedpoint import saturate
 from rramcim.apps.prime.model import CONV_LAYERS, PrimeConvNet
+from rramcim.fixedpoint import saturate
 
 POOL_DIV = 4
 """A 2x2 average pool is a count of spikes 0..4 divided by 4."""
