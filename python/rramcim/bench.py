@@ -18,7 +18,7 @@ import torch
 
 from rramcim.analog.crossbar import CrossbarConfig, CrossbarMacro
 from rramcim.analog.tiling import TiledCrossbar
-from rramcim.golden.xbar_path import ReadPathConfig, bit_plane_tensor, run_read_path
+from rramcim.golden.xbar_path import ReadPathConfig, run_read_path
 
 
 def _cpu_name() -> str:
@@ -105,12 +105,6 @@ def run_mvm_bench(batch: int = 1024, repeat: int = 20, threads: int = 0) -> tupl
             "binary input, 512x512 weights tiled on 2 macros",
             lambda: x_bin @ w2,
             lambda: tiled.mvm(x_bin_np, 1, False),
-            1,
-        ),
-        (
-            "bit planes of 4-bit inputs (preprocessing only)",
-            lambda: x4f @ w,
-            lambda: bit_plane_tensor(x4, 4, False),
             1,
         ),
     ]

@@ -134,21 +134,12 @@ def cmd_sim(args: argparse.Namespace) -> int:
 
 def energy_rows(res: dict) -> tuple[list[tuple[str, str]], dict]:
     """Energy per read and projected gain from a demo result (cost model of rramcim.cost)."""
-    from rramcim.cost import OpCounts, default_cost_model
+    from rramcim.analog.crossbar import ReadStats
+    from rramcim.cost import default_cost_model
 
     st = res["stats_rtl_run"]
     macs = res["macs_per_vector"] * res["vectors_rtl"]
-    counts = OpCounts(
-        cell_reads=st["cell_reads"],
-        row_activations=st["row_activations"],
-        column_reads=st["conversions"],
-        reads=st["reads"],
-        adc_conversions=st["conversions"],
-        dac_conversions=0,
-        mux_switches=st["reads"],
-        digital_adds=st["conversions"],
-        macs_equivalent=macs,
-    )
+    counts = ReadStats(**st).op_counts(macs)
     model = default_cost_model()
     e = model.energy(counts)
     gain = model.gain(counts)

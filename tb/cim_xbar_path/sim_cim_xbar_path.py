@@ -113,7 +113,7 @@ def error_budget(tb: DemoTB, x: np.ndarray, c: ReadPathConfig) -> list[dict[str,
         rep = m.program_weights(tb.w, w_max=3.0 * float(tb.w.std()))
         m.calibrate_adc(tb.calib_planes, k_sigma=3.0)
         acc = run_read_path(m, x, c).acc
-        hw = acc / (float(m.code_per_unit().mean()) * rep.g_per_w_S / d.g_step_S)
+        hw = acc / m.codes_per_weight(rep.g_per_w_S)
         out.append({"variant": name, "nrmse": float(np.sqrt(np.mean((hw - sw) ** 2)) / np.std(sw))})
     return out
 
@@ -150,7 +150,7 @@ async def run_demo(dut) -> None:  # noqa: ANN001
         first = {"vector": v, "output": o, "rtl": int(rtl[v, o]), "golden": int(exp.acc[v, o])}
     big = tb.activations(1024)
     hw_big = run_read_path(tb.macro, big, c, epoch=99, first_read=0)
-    scale = float(tb.macro.code_per_unit().mean()) * tb.report.g_per_w_S / tb.macro.device.g_step_S
+    scale = tb.macro.codes_per_weight(tb.report.g_per_w_S)
     w = tb.w.numpy()
 
     def err(xx: np.ndarray, acc: np.ndarray) -> dict[str, float]:

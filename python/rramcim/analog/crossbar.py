@@ -447,6 +447,11 @@ class CrossbarMacro:
         d = self.device
         return (d.read_gain * d.v_read_V * d.g_step_S / self.cfg.adc_lsb_A) * self.adc_gain
 
+    def codes_per_weight(self, g_per_w_S: float) -> float:
+        """Mean ADC codes per (input 1) x (weight 1) for a mapping of ``g_per_w_S`` S per unit
+        weight: divides a read-path accumulation into weight units."""
+        return float(self.code_per_unit().mean()) * g_per_w_S / self.device.g_step_S
+
     # -- reads -------------------------------------------------------------------------------
     def ideal_currents_A(self, x: torch.Tensor) -> torch.Tensor:
         """Noise-free differential column currents ``[B, cols]`` (float64, A) of binary rows."""

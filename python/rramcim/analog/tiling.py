@@ -244,4 +244,4 @@ class TiledCrossbar:
     def codes_per_weight_unit(self) -> float:
         """Mean ADC codes per (input 1) x (weight 1): divides :meth:`mvm` into weight units."""
         mac = self.macros[0]
-        return float(mac.code_per_unit().mean()) * self.report.g_per_w_S / mac.device.g_step_S
+        return mac.codes_per_weight(self.report.g_per_w_S)

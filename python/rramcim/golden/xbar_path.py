@@ -83,16 +83,6 @@ class ReadPathResult:
     sat_flags: np.ndarray | None = None
 
 
-def bit_plane_tensor(x: np.ndarray, in_bits: int, signed: bool) -> torch.Tensor:
-    """Binary planes ``[in_bits, ...]`` (float32 0/1) of integer inputs (two's complement).
-
-    ``signed`` only documents the encoding: the planes of a two's-complement number are its
-    low ``in_bits`` bits either way (the sign plane's weight is applied when accumulating).
-    """
-    u = torch.from_numpy(np.asarray(x, dtype=np.int64)).to(torch.int32) & ((1 << in_bits) - 1)
-    return torch.stack([((u >> b) & 1).to(torch.float32) for b in range(in_bits)])
-
-
 def run_read_path(
     macro: CrossbarMacro,
     x: np.ndarray,

@@ -184,21 +184,11 @@ def energy_projection(counts: dict[str, int], n: int, T: int, mean_steps: float)
     paper's code charges it, for all T steps and, in a second figure, for the same early-stop
     steps.
     """
-    from rramcim.cost import OpCounts, default_cost_model
+    from rramcim.analog.crossbar import ReadStats
+    from rramcim.cost import default_cost_model
 
     model = default_cost_model()
-    per_step = {k: v / (n * T) for k, v in counts.items()}
-    oc = OpCounts(
-        cell_reads=per_step["cell_reads"],
-        row_activations=per_step["row_activations"],
-        column_reads=per_step["conversions"],
-        reads=per_step["reads"],
-        adc_conversions=per_step["conversions"],
-        dac_conversions=0,
-        mux_switches=per_step["reads"],
-        digital_adds=per_step["conversions"],
-        macs_equivalent=DENSE_MACS_PER_STEP,
-    )
+    oc = ReadStats(**counts).op_counts(DENSE_MACS_PER_STEP * n * T).scaled(1.0 / (n * T))
     e_step = model.energy(oc).total_J
     e_inf = e_step * mean_steps
     gpu_all = model.baseline_energy(DENSE_MACS_PER_STEP * T)
