@@ -210,3 +210,145 @@ class XbarMacroAdapter:
         else:
             m.pulse(op, row, col, neg)
             self.log.pulses.append((op, row, col, neg))
+
+
+class KeyedReadAdapter:
+    """Event-driven read-only adapter whose read-noise keys come from the bench.
+
+    For tops that run many reads on several macros: the coroutine sleeps until
+    ``adc_start_i`` rises (no Python work on idle cycles) and then follows the same timing as
+    :class:`XbarMacroAdapter`: the read is computed on the falling edge before the sampling
+    edge, ``adc_done_o`` is high for the rising edge ``T_CONV_CYC`` later, the codes stay on
+    ``adc_code_o`` until the next conversion completes. The read's ``(epoch, read number)``
+    is asked from ``key_fn`` at that falling edge, so a bench can number reads semantically
+    (e.g. by timestep and sample, :class:`rramcim.apps.prime.rtl.ReadKeys`) instead of by
+    reset epochs. The program port is not used (``prog_ready_o`` = 0, so a program request
+    would hang visibly); a reset cancels a conversion in flight.
+
+    Args:
+        shell: cocotb handle of the shell instance.
+        clk: clock handle.
+        rst_n: active-low reset handle.
+        macro: the analogue model (already programmed).
+        key_fn: called once per read, returns ``(epoch, read number)``.
+        t_conv_cyc: conversion time in clock cycles (>= 1).
+        lookup: optional ``lookup(epoch, k, wl, group) -> codes | None``: precomputed codes of
+            this exact read (same key, word-line bits and group), e.g.
+            :class:`rramcim.apps.prime.rtl.PrefetchedReads`; ``None`` computes it live.
+        clk_period_ns: the clock period; when given, the conversion time is waited as one
+            timer (fewer Python wake-ups per read) instead of edge by edge (then a reset or a
+            start during the conversion is not seen by the adapter; cim_adc_if checks the
+            latter itself).
+    """
+
+    def __init__(  # noqa: PLR0913
+        self,
+        shell,  # noqa: ANN001
+        clk,  # noqa: ANN001
+        rst_n,  # noqa: ANN001
+        macro: CrossbarMacro,
+        key_fn,  # noqa: ANN001
+        t_conv_cyc: int = 4,
+        lookup=None,  # noqa: ANN001
+        clk_period_ns: float | None = None,
+    ) -> None:
+        if t_conv_cyc < 1:
+            raise ValueError(f"t_conv_cyc = {t_conv_cyc} must be >= 1")
+        self.shell, self.clk, self.rst_n = shell, clk, rst_n
+        self.macro, self.key_fn, self.lookup = macro, key_fn, lookup
+        self.t_conv_cyc = int(t_conv_cyc)
+        self.clk_period_ns = clk_period_ns
+        self.errors: list[str] = []
+        self.reads = 0
+        self.keys: list[tuple[int, int]] = []
+        self.record_keys = False
+        self._task = None
+
+    def start(self) -> None:
+        """Start the adapter coroutine (call once, after the clock is running)."""
+        import cocotb
+
+        sh = self.shell
+        sh.adc_done_o.value = 0
+        sh.adc_code_o.value = 0
+        sh.prog_ready_o.value = 0
+        sh.verify_valid_o.value = 0
+        sh.verify_code_o.value = 0
+        self._task = cocotb.start_soon(self._run())
+
+    def stop(self) -> None:
+        """Stop the adapter coroutine."""
+        if self._task is not None:
+            self._task.cancel()
+            self._task = None
+
+    def _in_reset(self) -> bool:
+        v = self.rst_n.value
+        return not v.is_resolvable or int(v) == 0
+
+    async def _run(self) -> None:
+        from cocotb.simtime import get_sim_time
+        from cocotb.triggers import FallingEdge, RisingEdge, Timer
+
+        sh, m = self.shell, self.macro
+        per = self.clk_period_ns
+        at_fall = False  # True: the loop resumes at a falling edge (after a conversion)
+        while True:
+            if not at_fall:
+                await RisingEdge(sh.adc_start_i)
+                await FallingEdge(self.clk)
+            at_fall = False
+            st = sh.adc_start_i.value
+            if self._in_reset() or not st.is_resolvable or not int(st):
+                continue  # a glitch, or reset: nothing is sampled
+            now = get_sim_time("ns")
+            wl, en, mux = sh.wl_i.value, sh.rd_en_i.value, sh.mux_sel_i.value
+            bad = [
+                n
+                for n, v in (("wl_i", wl), ("rd_en_i", en), ("mux_sel_i", mux))
+                if not v.is_resolvable
+            ]
+            if bad:
+                self.errors.append(f"{', '.join(bad)} unknown at sampling time {now} ns")
+                continue
+            group = int(mux)
+            if group >= m.cfg.n_groups:
+                self.errors.append(f"mux_sel_i = {group} >= {m.cfg.n_groups} groups at {now} ns")
+                continue
+            epoch, k = self.key_fn()
+            if self.record_keys:
+                self.keys.append((epoch, k))
+            cached = self.lookup(epoch, k, int(wl), group) if self.lookup and int(en) else None
+            if cached is None:
+                plane = (
+                    _bits_to_plane(int(wl), m.cfg.rows) if int(en) else torch.zeros(1, m.cfg.rows)
+                )
+                cached = m.read(plane, group, k, epoch=epoch, check_binary=False).codes
+                cached = cached.reshape(-1).tolist()
+            packed = pack(cached, m.cfg.adc_bits)
+            self.reads += 1
+            cut = False
+            if per is not None:
+                await Timer(self.t_conv_cyc * per, "ns")  # lands on the falling edge
+                cut = self._in_reset()
+            else:
+                for _ in range(self.t_conv_cyc):
+                    await FallingEdge(self.clk)
+                    if self._in_reset():
+                        cut = True
+                        break
+                    st = sh.adc_start_i.value
+                    if st.is_resolvable and int(st):
+                        self.errors.append(
+                            f"adc_start_i during a conversion at {get_sim_time('ns')} ns"
+                        )
+            if cut:
+                continue
+            sh.adc_code_o.value = packed
+            sh.adc_done_o.value = 1
+            if per is not None:
+                await Timer(per, "ns")
+            else:
+                await FallingEdge(self.clk)
+            sh.adc_done_o.value = 0
+            at_fall = True

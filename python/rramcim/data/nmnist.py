@@ -266,6 +266,7 @@ def load_frames(
     *,
     t_window_us: int | None = None,
     progress: bool = False,
+    first: int | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Read a split of an N-MNIST-layout folder and bin every recording into frames.
 
@@ -280,6 +281,8 @@ def load_frames(
             limit stays class-balanced; ``None`` keeps all. Deterministic.
         t_window_us: fixed window of ``"time"`` mode, µs (``None``: each recording's span).
         progress: show a progress bar.
+        first: keep only the first this many recordings of the (limited) list, in list order
+            (e.g. a prefix of the split without reading the rest); ``None`` keeps all.
 
     Returns:
         ``(frames, labels)``: uint16 ``[N, T, 2, 34, 34]`` event counts and int64 ``[N]``,
@@ -294,6 +297,10 @@ def load_frames(
             raise ValueError(f"limit = {limit} must be >= 1 or None")
         chosen = set(_round_robin(items, int(limit)))
         items = [it for it in items if it in chosen]
+    if first is not None:
+        if first < 0:
+            raise ValueError(f"first = {first} must be >= 0 or None")
+        items = items[: int(first)]
     frames = np.zeros((len(items), int(T), 2, NMNIST_SIZE, NMNIST_SIZE), dtype=np.uint16)
     labels = np.array([lb for _, lb in items], dtype=np.int64)
     it = items

@@ -54,6 +54,162 @@ def _table_html(rows: list[tuple[str, str]]) -> str:
     return f"<table>{body}</table>"
 
 
+def _grid_html(header: list[str], rows: list[list[str]]) -> str:
+    """A table with a header row."""
+    head = "".join(f"<th>{html.escape(h)}</th>" for h in header)
+    body = "".join(
+        "<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in r) + "</tr>" for r in rows
+    )
+    return f"<table><tr>{head}</tr>{body}</table>"
+
+
+def _pct(v: object) -> str:
+    return f"{100 * float(v):.2f} %" if isinstance(v, (int, float)) else "-"
+
+
+PRIME_IMAGES = ("prime_theta.png", "prime_theta_hw.png", "prime_robustness.png")
+"""Plots of the PRIME section, in display order, as written under ``build/sim/``."""
+
+
+def prime_section(prime: dict | None, robustness: dict | None, images: list[str]) -> str:
+    """HTML of the PRIME section: headline numbers, theta sweep, robustness table and plots.
+
+    Args:
+        prime: contents of ``prime.json`` (:func:`rramcim.apps.prime.evaluate.run_evaluation`),
+            or None.
+        robustness: contents of ``robustness.json``
+            (:func:`rramcim.apps.prime.robustness.robustness_cli`), or None.
+        images: file names of the plots, relative to the report page.
+
+    Returns:
+        An HTML fragment (empty when there is nothing to show).
+    """
+    if not prime and not robustness and not images:
+        return ""
+    parts = [
+        "<h2>PRIME: input-aware dynamic SNN on formed, pruned RRAM</h2>",
+        "<p>N-Digits stand-in for N-MNIST (PAPERS.md section 6.1). Software baseline: the float "
+        "network with the trained masks on the formed conductances; hardware model: the "
+        "bit-exact <code>PrimeHardware</code> (read noise, ADC, pruning by RESET, fixed-point "
+        "LIF, early stop at theta = 0.8). Load saving = 1 - mean stop step / T.</p>",
+    ]
+    if prime:
+        rows = [
+            (
+                "test samples (software / hardware model)",
+                f"{prime.get('n_test')} / {prime.get('n_hw')}",
+            ),
+            ("software accuracy, all T steps", _pct(prime.get("software_acc_all_steps"))),
+            ("software accuracy, early stop", _pct(prime.get("software_acc_early_stop"))),
+            ("software mean stop step", f"{prime.get('software_mean_steps', float('nan')):.2f}"),
+            ("hardware accuracy, all T steps", _pct(prime.get("hw_acc_all_steps"))),
+            ("hardware accuracy, early stop", _pct(prime.get("hw_acc_early_stop"))),
+            ("hardware mean stop step", f"{prime.get('hw_mean_steps', float('nan')):.2f}"),
+            ("hardware load saving (paper: 77.0 %)", _pct(prime.get("hw_load_saving"))),
+        ]
+        e = prime.get("energy") or {}
+        if "gain_vs_gpu_all_steps" in e:
+            rows.append(
+                (
+                    "energy gain vs A100 (paper: 37.8x)",
+                    f"{e['gain_vs_gpu_all_steps']:.1f}x (all steps), "
+                    f"{e.get('gain_vs_gpu_same_steps', float('nan')):.1f}x (same steps)",
+                )
+            )
+        parts.append(_table_html(rows))
+        if prime.get("theta_sweep"):
+            parts.append("<h3>Early stop: theta sweep (software, whole test split)</h3>")
+            parts.append(
+                _grid_html(
+                    ["theta", "accuracy", "mean steps", "load saving"],
+                    [
+                        [
+                            f"{p['theta']:g}",
+                            _pct(p["accuracy"]),
+                            f"{p['mean_steps']:.2f}",
+                            _pct(p["load_saving"]),
+                        ]
+                        for p in prime["theta_sweep"]
+                    ],
+                )
+            )
+    for im in images:
+        parts.append(f'<p><img src="{html.escape(im)}" alt="{html.escape(im)}"></p>')
+    if robustness:
+        n = robustness.get("n_samples")
+        sn = robustness.get("stuck_nominal", {})
+        f_nom = 100 * (sn.get("p_stuck_lrs", 0.0) + sn.get("p_stuck_hrs", 0.0))
+        parts.append(
+            f"<h3>Robustness (hardware model, {n} class-stratified test samples)</h3><p>(a) "
+            "multiplicative noise before pruning: <i>weight</i> W(1 + sigma N) as in PRIME's "
+            "code (software sweep alongside), <i>cell</i> G(1 + sigma N) on each of G+ and G-; "
+            "(b) the device preset's read noise and RESET programming noise scaled; (c) cells "
+            "stuck at LRS or HRS (the device model's fault map; the masks were trained with "
+            f"the preset's {f_nom:g} % of faults in place). The ADC is recalibrated on every "
+            "perturbed chip.</p>"
+        )
+        rows = []
+        for series, key in (
+            *(
+                (f"sigma, hardware {m}", ("multiplicative", m))
+                for m in robustness.get("multiplicative", {})
+            ),
+            ("sigma, software weight", ("software_multiplicative",)),
+            ("read noise x", ("read_noise",)),
+            ("RESET noise x", ("reset_noise",)),
+            ("stuck at LRS", ("stuck_lrs",)),
+            ("stuck at HRS", ("stuck_hrs",)),
+        ):
+            pts = robustness
+            for k in key:
+                pts = pts.get(k, {}) if isinstance(pts, dict) else {}
+            for p in pts or []:
+                v = p["value"]
+                rows.append(
+                    [
+                        series,
+                        f"{100 * v:g} %" if series.startswith("stuck") else f"{v:g}",
+                        _pct(p.get("acc_early_stop")),
+                        _pct(p.get("acc_all_steps")),
+                        f"{p['mean_steps']:.2f}" if "mean_steps" in p else "-",
+                        _pct(p.get("load_saving")),
+                    ]
+                )
+        parts.append(
+            _grid_html(
+                [
+                    "series",
+                    "value",
+                    "acc. early stop",
+                    "acc. all T steps",
+                    "mean steps",
+                    "load saving",
+                ],
+                rows,
+            )
+        )
+        if "time_s" in robustness:
+            parts.append(f"<p>Sweep time: {robustness['time_s']:.0f} s.</p>")
+    return "".join(parts)
+
+
+def _prime_part(build: Path, rep: Path) -> str:
+    """PRIME section from ``<build>/sim/{prime,robustness}.json``; copies its plots."""
+    import shutil
+
+    sim = build / "sim"
+    docs = {}
+    for name in ("prime", "robustness"):
+        f = sim / f"{name}.json"
+        docs[name] = json.loads(f.read_text()) if f.exists() else None
+    images = []
+    for im in PRIME_IMAGES:
+        if (sim / im).exists():
+            shutil.copyfile(sim / im, rep / im)
+            images.append(im)
+    return prime_section(docs["prime"], docs["robustness"], images)
+
+
 def write_report(build: Path) -> Path:
     """Write ``<build>/report/index.html`` from ``<build>/sim/*.json``; returns its path."""
     from rramcim.cli import energy_rows, summary_text
@@ -102,6 +258,7 @@ def write_report(build: Path) -> Path:
         )
         parts.append(_table_html([(k, f"{v:.3e} J") for k, v in e["energy_J"].items()]))
         parts.append("<pre>" + html.escape(default_cost_model().ops.table()) + "</pre>")
+    parts.append(_prime_part(build, rep))
     bjson = build / "bench" / "mvm.json"
     if bjson.exists():
         rows = json.loads(bjson.read_text())

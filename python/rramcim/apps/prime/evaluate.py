@@ -117,7 +117,14 @@ def run_evaluation(
     from pathlib import Path
 
     from rramcim.apps.prime.hardware import PrimeHardware, PrimeHwConfig
-    from rramcim.apps.prime.train import ASSET, PrimeTrainConfig, load_checkpoint, load_data
+    from rramcim.apps.prime.robustness import select_subset
+    from rramcim.apps.prime.train import (
+        ASSET,
+        PrimeTrainConfig,
+        calibration_frames,
+        load_checkpoint,
+        load_data,
+    )
 
     masks, summary = load_checkpoint(ASSET)
     tcfg = PrimeTrainConfig(**{**summary["config"], "data": data_root})
@@ -127,10 +134,14 @@ def run_evaluation(
     sweep = theta_sweep(out, yte, [0.3, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.99])
     n = xte.shape[0] if n_hw is None else min(n_hw, xte.shape[0])
     t0 = time.perf_counter()
-    hw = PrimeHardware(form_arrays(seed, tcfg.device), masks, net, xtr[:64], PrimeHwConfig())
-    r = hw.run(xte[:n], sample_ids=np.arange(n))
+    # a class-balanced subset when not the whole split (the split is stored class by class)
+    sub = np.arange(n) if n == xte.shape[0] else select_subset(yte, n)
+    hw = PrimeHardware(
+        form_arrays(seed, tcfg.device), masks, net, calibration_frames(tcfg), PrimeHwConfig()
+    )
+    r = hw.run(xte[sub], sample_ids=sub)
     t_hw = time.perf_counter() - t0
-    y = yte[:n].numpy()
+    y = yte[sub].numpy()
     T = xte.shape[1]
     res = {
         "n_test": int(xte.shape[0]),
@@ -138,7 +149,7 @@ def run_evaluation(
         "software_acc_all_steps": acc_sw,
         "software_acc_early_stop": float((pred_es == yte).float().mean()),
         "software_mean_steps": float(step_es.float().mean()),
-        "software_acc_on_hw_subset": float((out[:n].mean(1).argmax(1).numpy() == y).mean()),
+        "software_acc_on_hw_subset": float((out[sub].mean(1).argmax(1).numpy() == y).mean()),
         "hw_acc_all_steps": float((r.pred_all == y).mean()),
         "hw_acc_early_stop": float((r.pred == y).mean()),
         "hw_mean_steps": float(r.stop_step.mean()),

@@ -193,13 +193,24 @@ class PrimeHardware:
 
     # -- evaluation ----------------------------------------------------------------------------
     def run(
-        self, frames: torch.Tensor, sample_ids: np.ndarray | None = None, chunk: int = 32
+        self,
+        frames: torch.Tensor,
+        sample_ids: np.ndarray | None = None,
+        chunk: int = 32,
+        record: dict | None = None,
     ) -> PrimeHwResult:
-        """Evaluate binary frames ``[N, T, 2, 34, 34]``; ``sample_ids`` key the read noise."""
+        """Evaluate binary frames ``[N, T, 2, 34, 34]``; ``sample_ids`` key the read noise.
+
+        ``record`` (one sample only): filled with the integer crossbar inputs,
+        ``record[(t, layer)]`` = int64 ``[positions, fan_in]`` (what the top's router emits).
+        """
         n = frames.shape[0]
+        if record is not None and n != 1:
+            raise ValueError(f"record needs exactly one sample, got {n}")
         ids = np.arange(n) if sample_ids is None else np.asarray(sample_ids)
         parts = [
-            self._run_chunk(frames[i : i + chunk], ids[i : i + chunk]) for i in range(0, n, chunk)
+            self._run_chunk(frames[i : i + chunk], ids[i : i + chunk], record)
+            for i in range(0, n, chunk)
         ]
         counts: dict[str, int] = {}
         for p in parts:
@@ -210,7 +221,9 @@ class PrimeHardware:
             cat("pred"), cat("stop_step"), cat("pred_all"), cat("out_mem"), cat("spikes"), counts
         )
 
-    def _run_chunk(self, frames: torch.Tensor, ids: np.ndarray) -> PrimeHwResult:
+    def _run_chunk(
+        self, frames: torch.Tensor, ids: np.ndarray, record: dict | None = None
+    ) -> PrimeHwResult:
         from rramcim.golden.early_stop import confidence_step
         from rramcim.golden.lif_array import integrator_step, lif_step
 
@@ -236,12 +249,16 @@ class PrimeHardware:
         before = self._stats()
         for t in range(T):
             x0 = _patches(frames[:, t], g0.k, g0.pad).round().long().numpy()
+            if record is not None:
+                record[(t, 0)] = x0
             acc = self.arrays[0].mvm(x0, 1, False, epoch=t, vector_ids=vid0)  # [B*P0, 12]
             cur = self.current(0, acc).reshape(B, p0, 12).transpose(0, 2, 1).reshape(B, -1)
             u0, s0, _ = lif_step(u0, s0, cur, self.lif)
             sp0 = torch.from_numpy(s0.reshape(B, 12, g0.size_out, g0.size_out).astype(np.float32))
             c1 = torch.nn.functional.avg_pool2d(sp0, 2) * POOL_DIV
             x1 = _patches(c1, g1.k, g1.pad).round().long().numpy()
+            if record is not None:
+                record[(t, 1)] = x1
             acc = self.arrays[1].mvm(x1, 3, False, epoch=t, vector_ids=vid1)  # [B*P1, 64]
             cur = self.current(1, acc).reshape(B, p1, 64).transpose(0, 2, 1).reshape(B, -1)
             u1, s1, _ = lif_step(u1, s1, cur, self.lif)
@@ -253,6 +270,8 @@ class PrimeHardware:
                 .flatten(1)
                 .numpy()
             )
+            if record is not None:
+                record[(t, 2)] = x2
             acc = self.arrays[2].mvm(x2, 3, False, epoch=t, vector_ids=vid2)  # [B, 10]
             u2, _ = integrator_step(u2, self.current(2, acc), self.integ)
             out_mem[:, t] = u2
