@@ -381,7 +381,10 @@ module cim_prime_top #(
   logic [9:0]  g_oh [4];
   logic [9:0]  g_ow [4];
   logic [17:0] g_pos [4];
-  logic        cfg_ok;
+  logic        cfg_ok, cfg_ok_c;
+  // cfg_ok_c is set and then cleared inside its always_comb; the continuous assign hands only
+  // the final value on (a glitch read by other always_comb blocks can make Icarus 11.0 loop)
+  assign cfg_ok = cfg_ok_c;
 
   for (genvar l = 0; l < 4; l++) begin : g_slot
     localparam int B = (LayerReg + 8 * l) * 32;
@@ -408,28 +411,28 @@ module cim_prime_top #(
   end
 
   always_comb begin
-    cfg_ok = 1'b1;
+    cfg_ok_c = 1'b1;
     for (int l = 0; l < 4; l++) begin
       if (l < N_LAYERS && 3'(l) < n_layers) begin
         // per-register ranges (the CSR refuses illegal writes, but reset values are zero)
         if (g_c[l] == 8'd0 || g_h[l] == 8'd0 || g_w[l] == 8'd0 || g_bits[l] == 3'd0 ||
             g_k[l] == 4'd0 || g_cout[l] == 8'd0 || g_tr[l] == 13'd0 || g_tiles[l] == 4'd0 ||
-            g_groups[l] == 8'd0 || g_sh[l] == 6'd0) cfg_ok = 1'b0;
-        if (32'(g_h[l]) + 32'(2 * g_pad[l]) < 32'(g_k[l])) cfg_ok = 1'b0;
-        if (32'(g_w[l]) + 32'(2 * g_pad[l]) < 32'(g_k[l])) cfg_ok = 1'b0;
-        if (32'(g_cout[l]) > 32'(g_groups[l]) * 32'(N_ADC)) cfg_ok = 1'b0;
+            g_groups[l] == 8'd0 || g_sh[l] == 6'd0) cfg_ok_c = 1'b0;
+        if (32'(g_h[l]) + 32'(2 * g_pad[l]) < 32'(g_k[l])) cfg_ok_c = 1'b0;
+        if (32'(g_w[l]) + 32'(2 * g_pad[l]) < 32'(g_k[l])) cfg_ok_c = 1'b0;
+        if (32'(g_cout[l]) > 32'(g_groups[l]) * 32'(N_ADC)) cfg_ok_c = 1'b0;
         if (32'(g_c[l]) * 32'(g_k[l]) * 32'(g_k[l]) > 32'(g_tiles[l]) * 32'(g_tr[l]))
-          cfg_ok = 1'b0;
-        if (32'(g_base[l]) + 32'(g_cout[l]) * 32'(g_pos[l]) > 32'(N_NEURONS)) cfg_ok = 1'b0;
+          cfg_ok_c = 1'b0;
+        if (32'(g_base[l]) + 32'(g_cout[l]) * 32'(g_pos[l]) > 32'(N_NEURONS)) cfg_ok_c = 1'b0;
         if (3'(l) + 3'd1 < n_layers) begin
           if (l + 1 < 4) begin
-            if (g_integ[l]) cfg_ok = 1'b0;
-            if (g_c[l+1] != g_cout[l]) cfg_ok = 1'b0;
-            if (32'(g_h[l+1]) != 32'(g_oh[l] >> g_shift[l+1])) cfg_ok = 1'b0;
-            if (32'(g_w[l+1]) != 32'(g_ow[l] >> g_shift[l+1])) cfg_ok = 1'b0;
+            if (g_integ[l]) cfg_ok_c = 1'b0;
+            if (g_c[l+1] != g_cout[l]) cfg_ok_c = 1'b0;
+            if (32'(g_h[l+1]) != 32'(g_oh[l] >> g_shift[l+1])) cfg_ok_c = 1'b0;
+            if (32'(g_w[l+1]) != 32'(g_ow[l] >> g_shift[l+1])) cfg_ok_c = 1'b0;
           end
         end else begin
-          if (!g_integ[l] || 32'(g_cout[l]) != 32'(N_CLASSES)) cfg_ok = 1'b0;
+          if (!g_integ[l] || 32'(g_cout[l]) != 32'(N_CLASSES)) cfg_ok_c = 1'b0;
         end
       end
     end

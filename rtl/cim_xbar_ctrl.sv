@@ -290,13 +290,11 @@ module cim_xbar_ctrl #(
     vec_cnt_d   = vec_cnt_q;
     rd_cnt_d    = rd_cnt_q;
     active_d    = 1'b1;
-    in_ready    = 1'b0;
     acc_we      = 1'b0;
 
     case (state_q)
       StTile: begin
         // A new vector (tile index 0) only starts with a legal configuration.
-        in_ready = active_q && ((tile_idx_q != '0) || !err_cfg_o);
         if (in_valid_i && in_ready) begin
           tile_d  = in_data_i;
           state_d = StReq;
@@ -436,6 +434,10 @@ module cim_xbar_ctrl #(
     end
   end
 
+  // a continuous assign, not a value set twice in the sequencer's always_comb: Icarus 11.0
+  // re-runs unrelated always_comb processes on such a glitch (iverilog issue #508) and the
+  // PRIME top's read path then loops at one time step
+  assign in_ready = (state_q == StTile) && active_q && ((tile_idx_q != '0) || !err_cfg_o);
   assign in_ready_o   = in_ready;
   assign rd_en_o      = (state_q == StReq) || (state_q == StRsp);
   assign req_valid_o  = (state_q == StReq);

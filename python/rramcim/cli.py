@@ -119,6 +119,21 @@ def cmd_sim(args: argparse.Namespace) -> int:
     res["wall_s_total"] = wall
     json_path.write_text(json.dumps(res, indent=2))
     print(summary_text(res))
+    prime_ok = True
+    if args.prime_samples > 0:
+        from rramcim.apps.prime.sim import prime_summary_rows, run_prime_sim
+
+        prime, prime_ok = run_prime_sim(
+            out_dir,
+            sim=args.prime_sim or args.sim,
+            n_rtl=args.prime_samples,
+            shards=args.prime_shards,
+            seed=args.seed,
+            log=lambda m: print(m, flush=True),
+        )
+        print(
+            _table(prime_summary_rows(prime), "PRIME (N-Digits; software / hardware model / RTL)")
+        )
     from rramcim.report.html import write_report
 
     page = write_report(out_dir)
@@ -126,6 +141,12 @@ def cmd_sim(args: argparse.Namespace) -> int:
     if error or res["mismatch_words"] or res["protocol_errors"]:
         print(
             f"rramcim sim: FAILED ({error or res['first_mismatch'] or res['protocol_errors']})",
+            file=sys.stderr,
+        )
+        return 1
+    if not prime_ok:
+        print(
+            "rramcim sim: FAILED (PRIME RTL subset differs from the hardware model)",
             file=sys.stderr,
         )
         return 1
@@ -219,12 +240,37 @@ def cmd_train(args: argparse.Namespace) -> int:
             f"on average; {s['train_time_s']:.0f} s"
         )
         return 0
+    if args.workload == "inpaint":
+        from rramcim.apps.prime.inpaint import (
+            ASSET,
+            CLASSIFIER_ASSET,
+            InpaintTrainConfig,
+            train_inpaint,
+        )
+
+        kw = {} if args.inpaint_epochs is None else {"epochs": args.inpaint_epochs}
+        cfg = InpaintTrainConfig(seed=args.seed, **kw)
+        out = Path(args.out) if args.out else ASSET
+        clf_out = out.with_name(out.stem + "_classifier.npz") if args.out else CLASSIFIER_ASSET
+        s = train_inpaint(cfg, out, clf_out)
+        print(
+            f"PRIME inpainting: test PSNR of the masked square {s['test_psnr_masked']:.2f} dB "
+            f"(all {cfg.model.steps} steps), whole image {s['test_psnr_full']:.2f} dB; "
+            f"digit classifier {100 * s['classifier']['test_acc']:.2f} %; "
+            f"{s['train_time_s']:.0f} s"
+        )
+        return 0
     print(f"rramcim train: unknown workload {args.workload!r}", file=sys.stderr)
     return 2
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
     """Evaluate a workload at the software and hardware-model levels."""
+    if args.workload == "inpaint":
+        from rramcim.apps.prime.inpaint import run_inpaint_evaluation
+
+        run_inpaint_evaluation(n=args.samples, out_dir=str(Path(args.out) / "sim"))
+        return 0
     from rramcim.apps.prime.evaluate import run_evaluation
 
     run_evaluation(
@@ -250,22 +296,31 @@ def main(argv: list[str] | None = None) -> int:
     sub = ap.add_subparsers(dest="cmd", required=True)
 
     t = sub.add_parser("train", help="train a workload and write its checkpoint")
-    t.add_argument("workload", choices=["prime"])
+    t.add_argument("workload", choices=["prime", "inpaint"])
     t.add_argument(
         "--data",
         default=str(BUILD / "data" / "ndigits"),
         help="N-MNIST-format dataset root (N-Digits is generated there if missing)",
     )
-    t.add_argument("--epochs", type=int, default=12)
+    t.add_argument("--epochs", type=int, default=20)
+    t.add_argument(
+        "--inpaint-epochs", type=int, help="epochs of the inpainting VAE (default: its config's)"
+    )
     t.add_argument("--seed", type=int, default=0)
-    t.add_argument("--out", help="checkpoint path (default: the shipped asset)")
+    t.add_argument(
+        "--out",
+        help="checkpoint path (default: the shipped asset; inpaint also writes "
+        "<stem>_classifier.npz next to it)",
+    )
     t.set_defaults(func=cmd_train)
 
     e = sub.add_parser("eval", help="software baseline vs hardware model of a workload")
-    e.add_argument("workload", choices=["prime"])
+    e.add_argument("workload", choices=["prime", "inpaint"])
     e.add_argument("--data", default=str(BUILD / "data" / "ndigits"))
     e.add_argument(
-        "--samples", type=int, help="test samples through the hardware model (default all)"
+        "--samples",
+        type=int,
+        help="test samples through the hardware model (inpaint: test digits; default all)",
     )
     e.add_argument("--robustness", action="store_true", help="also the weight-noise sweep")
     e.add_argument("--out", default=str(BUILD))
@@ -293,6 +348,25 @@ def main(argv: list[str] | None = None) -> int:
     )
     s.add_argument("--seed", type=int, help="COCOTB_RANDOM_SEED (default: random, logged)")
     s.add_argument("--out", default=str(BUILD), help="output folder (default build/)")
+    s.add_argument(
+        "--prime-samples",
+        type=int,
+        default=int(os.environ.get("PRIME_SAMPLES", 100)),
+        help="N-Digits test samples through the PRIME top (default 100; 0 skips PRIME)",
+    )
+    s.add_argument(
+        "--prime-sim",
+        default=os.environ.get("PRIME_SIM", "verilator"),
+        choices=["icarus", "verilator"],
+        help="simulator of the PRIME top (default verilator: on Icarus 11 the top runs about "
+        "3 k cycles/s, 100 samples would take about 25 min)",
+    )
+    s.add_argument(
+        "--prime-shards",
+        type=int,
+        default=2,
+        help="parallel simulator processes for the PRIME samples (default 2)",
+    )
     s.set_defaults(func=cmd_sim)
 
     b = sub.add_parser("bench", help="hardware-model MVM throughput vs plain torch matmul")

@@ -68,6 +68,7 @@ def run_bench(
     extra_env: Mapping[str, str] | None = None,
     testcase: str | None = None,
     bench_dir: Path | str | None = None,
+    icarus_always_star: bool = False,
 ) -> None:
     """Build and run one cocotb bench on one simulator.
 
@@ -82,6 +83,15 @@ def run_bench(
         testcase: run only this cocotb test (comma-separated names are allowed).
         bench_dir: folder added to the Python search path (defaults to the caller's folder
             through ``module``'s location being on ``PYTHONPATH`` already).
+        icarus_always_star: on Icarus, compile copies of the ``rtl/`` sources in which
+            ``always_comb`` reads ``always @*`` (the sources themselves are not touched).
+            Icarus 11.0 (the pinned version) re-runs unrelated ``always_comb`` processes when
+            one of them runs (iverilog issue #508, fixed after 11.0); on a design with many
+            wide combinational blocks (the PRIME top) that costs a factor of about 17 in
+            speed. The forms differ only in that ``always @*`` does not run at time zero; every
+            block's inputs change when the bench applies reset, and any X left by a block that
+            did not run would break the bench's bit-exact comparison. Verilator always gets the
+            sources as written.
 
     Raises:
         SystemExit: from cocotb-test when a cocotb test fails (pytest reports it as a failure).
@@ -102,6 +112,18 @@ def run_bench(
     if build.exists():
         shutil.rmtree(build)
     build.mkdir(parents=True)
+    if sim == "icarus" and icarus_always_star:
+        star = build / "rtl_always_star"
+        star.mkdir()
+        copied = []
+        for src in sources:
+            p = Path(src)
+            if p.parent.resolve() == RTL.resolve():
+                text = re.sub(r"\balways_comb\b", "always @*", p.read_text())
+                (star / p.name).write_text(text)
+                p = star / p.name
+            copied.append(p)
+        sources = copied
 
     kwargs: dict[str, object] = {}
     old_path = os.environ.get("PATH", "")

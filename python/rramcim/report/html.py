@@ -203,11 +203,19 @@ def _prime_part(build: Path, rep: Path) -> str:
         f = sim / f"{name}.json"
         docs[name] = json.loads(f.read_text()) if f.exists() else None
     images = []
-    for im in PRIME_IMAGES:
+    extra = sorted(p.name for p in sim.glob("inpaint*.png"))
+    for im in list(PRIME_IMAGES) + extra:
         if (sim / im).exists():
             shutil.copyfile(sim / im, rep / im)
             images.append(im)
-    return prime_section(docs["prime"], docs["robustness"], images)
+    out = prime_section(docs["prime"], docs["robustness"], images)
+    summ = sim / "prime_summary.json"
+    if summ.exists():
+        from rramcim.apps.prime.sim import prime_summary_rows
+
+        rows = prime_summary_rows(json.loads(summ.read_text()))
+        out += "<h3>PRIME: three levels side by side (make sim)</h3>" + _table_html(rows)
+    return out
 
 
 def write_report(build: Path) -> Path:

@@ -298,13 +298,22 @@ class PrimeRtlContext:
     steps: int
     split: str
 
-    def expected(self, sid: int, early_stop: bool) -> tuple[int, int, np.ndarray]:
-        """(class, stop step, output membranes ``[stop, 10]``) of sample ``sid``."""
+    def expected(
+        self, sid: int, early_stop: bool, steps: int | None = None
+    ) -> tuple[int, int, np.ndarray]:
+        """(class, stop step, output membranes ``[stop, 10]``) of sample ``sid``.
+
+        With the early stop off the sample runs ``steps`` (default T) steps and the class is
+        the argmax of the summed membranes (lowest index on ties, as the RTL's).
+        """
         r = self.result
         if early_stop:
             s = int(r.stop_step[sid])
             return int(r.pred[sid]), s, r.out_mem[sid, :s]
-        return int(r.pred_all[sid]), self.steps, r.out_mem[sid]
+        n = self.steps if steps is None else int(steps)
+        if not 1 <= n <= self.steps:
+            raise ValueError(f"steps = {n} outside 1..{self.steps}")
+        return int(r.out_mem[sid, :n].sum(0).argmax()), n, r.out_mem[sid, :n]
 
     @property
     def counts_per_step(self) -> dict[str, int]:
