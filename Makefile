@@ -29,13 +29,17 @@ help: ## list targets and variables
 	@echo "  SEED=N                fix COCOTB_RANDOM_SEED of every bench (default: random, logged)"
 	@echo "  JOBS=N                parallel pytest workers (default 2)"
 	@echo "  VECTORS=N             input vectors of the 'make sim' read-path demo (default 64)"
+	@echo "  PRIME_SAMPLES=N       N-Digits samples of 'make sim' through the PRIME top (default 100,"
+	@echo "                        0 skips PRIME)"
+	@echo "  PRIME_SIM=...         simulator of the PRIME top in 'make sim' (default verilator)"
 	@echo "  PYTHON=python3.11     interpreter used to create $(VENV)"
 
 bootstrap: ## create .venv and install simulators and packages (done by every target)
 	@PYTHON=$(PYTHON) VENV=$(VENV) bash scripts/bootstrap.sh
 
 sim: bootstrap ## run every workload end to end on SIM, print the summary, write build/report/
-	$(PY) -m rramcim.cli sim --sim $(SIM) --vectors $(VECTORS) $(if $(SEED),--seed $(SEED),)
+	$(PY) -m rramcim.cli sim --sim $(SIM) --vectors $(VECTORS) $(if $(SEED),--seed $(SEED),) \
+	  $(if $(PRIME_SAMPLES),--prime-samples $(PRIME_SAMPLES),) $(if $(PRIME_SIM),--prime-sim $(PRIME_SIM),)
 
 test: bootstrap lint synth ## full regression: unit tests and every cocotb bench on both simulators
 	$(PY) -m pytest -n $(JOBS) -m "not slow" tests tb

@@ -10,7 +10,9 @@ from rramcim.analog.device import DeviceConfig, load_device
 
 @pytest.fixture(scope="session", autouse=True)
 def _threads() -> None:
-    torch.set_num_threads(2)
+    # one intra-op thread per worker: `make test` runs two workers on two cores, and with two
+    # threads each the workers oversubscribe the cores (measured 3-10x slower)
+    torch.set_num_threads(1)
 
 
 @pytest.fixture()

@@ -75,7 +75,7 @@ def cmd_sim(args: argparse.Namespace) -> int:
     """Run the end-to-end demos through the RTL and print the summary."""
     from tb.vip.runner import run_bench
 
-    out_dir = Path(args.out)
+    out_dir = Path(args.out).resolve()  # the simulators run in their build folders
     json_path = out_dir / "sim" / "xbar_path.json"
     if json_path.exists():
         json_path.unlink()
