@@ -1012,7 +1012,7 @@ async def run_random(dut, variant: str) -> None:
         req.append("idle_gap")
     await tb.start()
     tb.frames.append(tb.directed_bad_frame())
-    for _ in range(6):  # 8 frames, then more while a bin is still empty
+    for _ in range(30):  # 8 frames, then more while a bin is still empty (rare: clear_with_pop)
         tb.plan_frames(8)
         await tb.run()
         holes = [b for b in req if not tb.cov.hits.get(b)]
