@@ -71,6 +71,7 @@ from rramcim.golden.adc_if import (
     response_latency_cycles,
     start_offset_cycles,
 )
+from tb.vip.coverage import Coverage
 from tb.vip.params import param
 from tb.vip.runner import RTL, run_bench, simulators
 
@@ -84,21 +85,6 @@ RESET_SPACING = 10
 # ------------------------------------------------------------------------------------------
 # Bench components
 # ------------------------------------------------------------------------------------------
-
-
-class Coverage:
-    """Named hit counters; :meth:`check` fails the test on any required bin left at zero."""
-
-    def __init__(self) -> None:
-        self.hits: dict[str, int] = {}
-
-    def hit(self, name: str) -> None:
-        self.hits[name] = self.hits.get(name, 0) + 1
-
-    def check(self, required: list[str], log: logging.Logger) -> None:
-        log.info("coverage: %s", ", ".join(f"{k}={v}" for k, v in sorted(self.hits.items())))
-        holes = [b for b in required if not self.hits.get(b)]
-        assert not holes, f"coverage holes: {holes}"
 
 
 @dataclass

@@ -104,6 +104,7 @@ from rramcim.golden.spike_router import (
     unpack_elements,
     window_vectors,
 )
+from tb.vip.coverage import Coverage
 from tb.vip.params import param
 from tb.vip.runner import RTL, run_bench, simulators
 
@@ -129,21 +130,6 @@ class ScoreboardError(AssertionError):
 
 class UnexpectedBenchError(RuntimeError):
     """A protocol error in ``run_expect_fail`` (must not count as the expected failure)."""
-
-
-class Coverage:
-    """Named hit counters; :meth:`check` fails the test on any required bin left at zero."""
-
-    def __init__(self) -> None:
-        self.hits: dict[str, int] = {}
-
-    def hit(self, name: str) -> None:
-        self.hits[name] = self.hits.get(name, 0) + 1
-
-    def check(self, required: list[str], log: logging.Logger) -> None:
-        log.info("coverage: %s", ", ".join(f"{k}={v}" for k, v in sorted(self.hits.items())))
-        holes = [b for b in required if not self.hits.get(b)]
-        assert not holes, f"coverage holes: {holes}"
 
 
 @dataclass
