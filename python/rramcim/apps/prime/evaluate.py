@@ -95,6 +95,28 @@ def software_baseline(
     return net, dg, acc, out
 
 
+def build_hardware(
+    tcfg,  # noqa: ANN001 (PrimeTrainConfig)
+    masks: list[torch.Tensor],
+    net: PrimeConvNet | None = None,
+    seed: int | None = None,
+):  # noqa: ANN201 (PrimeHardware)
+    """The hardware model of a checkpoint: formed arrays (``seed``, default ``tcfg.seed``),
+    pruned by ``masks``, ADC calibrated on :func:`~rramcim.apps.prime.train.calibration_frames`.
+
+    ``net`` is the software network used for the calibration inputs (default: built from the
+    same formed arrays before pruning). ``rramcim eval prime``, the RTL context and ``make sim``
+    all build the model here, so their numbers refer to one and the same model.
+    """
+    from rramcim.apps.prime.hardware import PrimeHardware, PrimeHwConfig
+    from rramcim.apps.prime.train import calibration_frames
+
+    arrays = form_arrays(tcfg.seed if seed is None else seed, tcfg.device)
+    if net is None:
+        net = net_from_masks([a.conductance_matrix_S() * 1e6 for a in arrays], masks)
+    return PrimeHardware(arrays, masks, net, calibration_frames(tcfg), PrimeHwConfig())
+
+
 def run_evaluation(
     data_root: str,
     n_hw: int | None = None,
@@ -116,15 +138,8 @@ def run_evaluation(
     import time
     from pathlib import Path
 
-    from rramcim.apps.prime.hardware import PrimeHardware, PrimeHwConfig
     from rramcim.apps.prime.robustness import select_subset
-    from rramcim.apps.prime.train import (
-        ASSET,
-        PrimeTrainConfig,
-        calibration_frames,
-        load_checkpoint,
-        load_data,
-    )
+    from rramcim.apps.prime.train import ASSET, PrimeTrainConfig, load_checkpoint, load_data
 
     masks, summary = load_checkpoint(ASSET)
     tcfg = PrimeTrainConfig(**{**summary["config"], "data": data_root})
@@ -136,9 +151,7 @@ def run_evaluation(
     t0 = time.perf_counter()
     # a class-balanced subset when not the whole split (the split is stored class by class)
     sub = np.arange(n) if n == xte.shape[0] else select_subset(yte, n)
-    hw = PrimeHardware(
-        form_arrays(seed, tcfg.device), masks, net, calibration_frames(tcfg), PrimeHwConfig()
-    )
+    hw = build_hardware(tcfg, masks, net, seed)
     r = hw.run(xte[sub], sample_ids=sub)
     t_hw = time.perf_counter() - t0
     y = yte[sub].numpy()
@@ -146,6 +159,7 @@ def run_evaluation(
     res = {
         "n_test": int(xte.shape[0]),
         "n_hw": n,
+        "steps": T,
         "software_acc_all_steps": acc_sw,
         "software_acc_early_stop": float((pred_es == yte).float().mean()),
         "software_mean_steps": float(step_es.float().mean()),

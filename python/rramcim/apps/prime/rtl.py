@@ -337,15 +337,8 @@ def build_context(data_root: str | Path, log=print) -> PrimeRtlContext:  # noqa:
 
     import torch
 
-    from rramcim.apps.prime.evaluate import net_from_masks
-    from rramcim.apps.prime.hardware import PrimeHardware, PrimeHwConfig
-    from rramcim.apps.prime.train import (
-        ASSET,
-        PrimeTrainConfig,
-        calibration_frames,
-        form_arrays,
-        load_checkpoint,
-    )
+    from rramcim.apps.prime.evaluate import build_hardware
+    from rramcim.apps.prime.train import ASSET, PrimeTrainConfig, load_checkpoint
     from rramcim.data.ndigits import make_ndigits
     from rramcim.data.nmnist import list_dataset, load_frames
 
@@ -358,12 +351,9 @@ def build_context(data_root: str | Path, log=print) -> PrimeRtlContext:  # noqa:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if not (root / "Test").exists():
             make_ndigits(root, seed=cfg.seed)
-    cal_t = calibration_frames(cfg)
     xte, yte = load_frames(root, "Test", T=cfg.steps, split_mode=cfg.eval_split)
     xte_t = torch.from_numpy((xte > 0).astype(np.float32))
-    arrays = form_arrays(cfg.seed, cfg.device)
-    net = net_from_masks([a.conductance_matrix_S() * 1e6 for a in arrays], masks)
-    hw = PrimeHardware(arrays, masks, net, cal_t, PrimeHwConfig())
+    hw = build_hardware(cfg, masks)
     res = hw.run(xte_t, sample_ids=np.arange(xte_t.shape[0]))
     ctx = PrimeRtlContext(
         hw=hw,
@@ -423,7 +413,7 @@ class PrefetchedReads:
     def _batch(self, step: int, layer: int) -> tuple[list[int], np.ndarray]:
         import torch
 
-        d = self.layers_d(layer)
+        d = self.ctx.layers[layer]
         arr = self.ctx.hw.arrays[layer]
         mac = arr.macros[0]
         x = self._inputs[(step, layer)]  # [P, K]
@@ -447,9 +437,6 @@ class PrefetchedReads:
                     for i, ri in enumerate(r.tolist()):
                         wl[ri] = ints[i]
         return wl, codes
-
-    def layers_d(self, layer: int) -> LayerDesc:
-        return self.ctx.layers[layer]
 
     def lookup(self, layer: int, epoch: int, k: int, wl: int, group: int) -> list[int] | None:
         """The batched codes of this read, or ``None`` if the read is not the expected one."""

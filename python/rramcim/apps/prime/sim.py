@@ -160,7 +160,7 @@ def run_prime_sim(
 
     # energy from the RTL run's own read counter, at the hardware model's energy per read
     e = ev["energy"]
-    reads_step = ev["counts_all_steps"]["reads"] / (ev["n_hw"] * 10)
+    reads_step = ev["counts_all_steps"]["reads"] / (ev["n_hw"] * ev["steps"])
     e_read = e["analog_J_per_step"] / reads_step
     rtl_energy = None
     if rtl.get("counters"):
@@ -189,7 +189,7 @@ def run_prime_sim(
         "robustness": {"rows": robustness_rows(rob)} if rob else None,
         "inpainting": inp,
         "wall_s": {"eval": t_eval, "rtl": rtl["wall_s"], "robustness": t_rob},
-        "steps": 10,
+        "steps": ev["steps"],
         "params": PRIME_TOP_PARAMS,
     }
     (out_dir / "prime_summary.json").write_text(json.dumps(summary, indent=2, default=float))
