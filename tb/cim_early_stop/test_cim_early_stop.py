@@ -590,6 +590,7 @@ class TB:
             if not self.pending:
                 continue
             s = self.pending.popleft()
+            self.sourcing = s  # not idle from here on (drain() must not end in the start gap)
             if r.random() < k.p_start_gap:
                 await ClockCycles(d.clk_i, int(r.integers(1, 4)))
                 await FallingEdge(d.clk_i)
@@ -870,6 +871,7 @@ async def run_classification_random(dut) -> None:  # noqa: ANN001
     plan = cls_plan(tb, min_steps=200)
     tb.queue(shuffled(tb, plan))
     await tb.drain()
+    assert len(tb.done) == len(plan), f"{len(tb.done)} of {len(plan)} samples decided"
     extremes = [s for s in tb.done if s.tag == "extreme"]
     for s in extremes:  # both S_W extremes reached
         total = np.cumsum(s.data, axis=0)[-1, :2]
@@ -890,8 +892,10 @@ async def run_convergence_random(dut) -> None:  # noqa: ANN001
     tb = TB(dut, "run_convergence_random")
     tb.cov = Coverage(conv_bins(tb) + ["in_gap", "dec_stall"])
     await tb.start()
-    tb.queue(shuffled(tb, conv_plan(tb, min_steps=120)))
+    plan = conv_plan(tb, min_steps=120)
+    tb.queue(shuffled(tb, plan))
     await tb.drain()
+    assert len(tb.done) == len(plan), f"{len(tb.done)} of {len(plan)} samples decided"
     big = max(int(s.run.metric[0, 1:].max(initial=0)) for s in tb.done if len(s.got) > 1)
     assert big == tb.base.n_pix * ((1 << tb.base.pix_w) - 1), big  # largest metric seen
     tb.log.info("%d samples, %d steps", len(tb.done), tb.n_dec)
