@@ -191,7 +191,7 @@ module cim_lif_array #(
   logic [U_W-1:0]        out_mem_q, out_mem_d;
   logic                  out_err_q, out_err_d;
   // per-neuron valid bits, status
-  logic [N_NEURONS-1:0]  vld_q, vld_d;
+  logic [N_NEURONS-1:0]  vld_q;
   logic [31:0]           sat_cnt_q, sat_cnt_d;
   logic [31:0]           upd_cnt_q, upd_cnt_d;
   logic [31:0]           spk_cnt_q, spk_cnt_d;
@@ -337,7 +337,6 @@ module cim_lif_array #(
     out_spike_d = out_spike_q;
     out_mem_d   = out_mem_q;
     out_err_d   = out_err_q;
-    vld_d       = vld_q;
     sat_cnt_d   = sat_cnt_q;
     upd_cnt_d   = upd_cnt_q;
     spk_cnt_d   = spk_cnt_q;
@@ -359,8 +358,6 @@ module cim_lif_array #(
       spk_cnt_d   = spk_cnt_inc;
       if (s1_bad_q) begin
         err_idx_d = 1'b1;
-      end else begin
-        vld_d[s1_idx_q] = 1'b1;
       end
       s1_valid_d = 1'b0;
     end
@@ -383,12 +380,8 @@ module cim_lif_array #(
     end
 
     // clear: legal only while nothing is in flight (so no write-back can coincide with it)
-    if (clr_i) begin
-      if (clr_apply) begin
-        vld_d = N_NEURONS'(0);
-      end else begin
-        err_clr_d = 1'b1;
-      end
+    if (clr_i && !clr_apply) begin
+      err_clr_d = 1'b1;
     end
   end
 
@@ -410,7 +403,6 @@ module cim_lif_array #(
       out_spike_q <= 1'b0;
       out_mem_q   <= '0;
       out_err_q   <= 1'b0;
-      vld_q       <= N_NEURONS'(0);
       sat_cnt_q   <= '0;
       upd_cnt_q   <= '0;
       spk_cnt_q   <= '0;
@@ -434,13 +426,26 @@ module cim_lif_array #(
       out_spike_q <= out_spike_d;
       out_mem_q   <= out_mem_d;
       out_err_q   <= out_err_d;
-      vld_q       <= vld_d;
       sat_cnt_q   <= sat_cnt_d;
       upd_cnt_q   <= upd_cnt_d;
       spk_cnt_q   <= spk_cnt_d;
       err_idx_q   <= err_idx_d;
       err_clr_q   <= err_clr_d;
       rdy_en_q    <= 1'b1;
+    end
+  end
+
+  // Valid bits: set by the stage-1 write-back (mem_we), all cleared by a legal clear (which
+  // never coincides with a write-back: it needs busy_o = 0). Kept out of the next-state block
+  // above: copying all N_NEURONS bits through vld_d on every evaluation of that block was the
+  // largest single cost of an event-driven simulation of the PRIME top (Icarus).
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      vld_q <= N_NEURONS'(0);
+    end else if (clr_apply) begin
+      vld_q <= N_NEURONS'(0);
+    end else if (mem_we) begin
+      vld_q[s1_idx_q] <= 1'b1;
     end
   end
 

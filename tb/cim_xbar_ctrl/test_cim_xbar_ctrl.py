@@ -345,7 +345,7 @@ class TB:
         d.in_data_i.value = 0
         d.rsp_code_i.value = 0
         if not self._clock_started:
-            Clock(d.clk_i, CLK_PERIOD_NS, unit="ns").start(start_high=False)
+            Clock(d.clk_i, CLK_PERIOD_NS, unit="ns", impl="gpi").start(start_high=False)
             self._clock_started = True
         await ClockCycles(d.clk_i, 3)
         await FallingEdge(d.clk_i)

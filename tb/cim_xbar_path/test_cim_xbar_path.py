@@ -96,7 +96,7 @@ class TB:
 
     async def start(self) -> None:
         d = self.dut
-        cocotb.start_soon(Clock(d.clk_i, 10, unit="ns").start())
+        Clock(d.clk_i, 10, unit="ns", impl="gpi").start()
         d.in_valid_i.value = 0
         d.in_data_i.value = 0
         d.out_ready_i.value = 0

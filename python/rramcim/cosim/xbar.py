@@ -34,6 +34,18 @@ from rramcim.analog.crossbar import CrossbarMacro, PulseOp
 from rramcim.fixedpoint import pack
 
 
+def _sample(handle) -> int | None:  # noqa: ANN001
+    """The unsigned value of a signal, or None when any bit is not 0/1.
+
+    Works on the bit string: ``LogicArray.is_resolvable`` builds one object per bit, which on
+    a 512-bit word line costs more than the rest of a read's bookkeeping together.
+    """
+    bits = str(handle.value)
+    if bits.strip("01"):
+        return None
+    return int(bits, 2)
+
+
 @dataclass
 class ReadRecord:
     """One read as the macro saw it."""
@@ -173,21 +185,22 @@ class XbarMacroAdapter:
 
     def _convert(self, now_ns: float) -> None:
         sh, m = self.shell, self.macro
-        wl, en, mux = sh.wl_i.value, sh.rd_en_i.value, sh.mux_sel_i.value
+        wl, en, mux = _sample(sh.wl_i), _sample(sh.rd_en_i), _sample(sh.mux_sel_i)
         for name, v in (("wl_i", wl), ("rd_en_i", en), ("mux_sel_i", mux)):
-            if not v.is_resolvable:
-                self.errors.append(f"{name} = {v} at sampling time {now_ns} ns")
+            if v is None:
+                shown = getattr(sh, name).value
+                self.errors.append(f"{name} = {shown} at sampling time {now_ns} ns")
                 return
-        group = int(mux)
+        group = mux
         if group >= m.cfg.n_groups:
             self.errors.append(f"mux_sel_i = {group} >= {m.cfg.n_groups} groups at {now_ns} ns")
             return
-        plane = _bits_to_plane(int(wl), m.cfg.rows) if int(en) else torch.zeros(1, m.cfg.rows)
+        plane = _bits_to_plane(wl, m.cfg.rows) if en else torch.zeros(1, m.cfg.rows)
         res = m.read(plane, group, self.read_index, epoch=self.epoch, check_binary=False)
         codes = res.codes.reshape(-1).tolist()
         self.log.reads.append(
             ReadRecord(
-                self.epoch, self.read_index, group, bool(int(en)), int(plane.sum()), codes, now_ns
+                self.epoch, self.read_index, group, bool(en), int(plane.sum()), codes, now_ns
             )
         )
         self.read_index += 1
@@ -302,27 +315,21 @@ class KeyedReadAdapter:
             if self._in_reset() or not st.is_resolvable or not int(st):
                 continue  # a glitch, or reset: nothing is sampled
             now = get_sim_time("ns")
-            wl, en, mux = sh.wl_i.value, sh.rd_en_i.value, sh.mux_sel_i.value
-            bad = [
-                n
-                for n, v in (("wl_i", wl), ("rd_en_i", en), ("mux_sel_i", mux))
-                if not v.is_resolvable
-            ]
+            wl, en, mux = _sample(sh.wl_i), _sample(sh.rd_en_i), _sample(sh.mux_sel_i)
+            bad = [n for n, v in (("wl_i", wl), ("rd_en_i", en), ("mux_sel_i", mux)) if v is None]
             if bad:
                 self.errors.append(f"{', '.join(bad)} unknown at sampling time {now} ns")
                 continue
-            group = int(mux)
+            group = mux
             if group >= m.cfg.n_groups:
                 self.errors.append(f"mux_sel_i = {group} >= {m.cfg.n_groups} groups at {now} ns")
                 continue
             epoch, k = self.key_fn()
             if self.record_keys:
                 self.keys.append((epoch, k))
-            cached = self.lookup(epoch, k, int(wl), group) if self.lookup and int(en) else None
+            cached = self.lookup(epoch, k, wl, group) if self.lookup and en else None
             if cached is None:
-                plane = (
-                    _bits_to_plane(int(wl), m.cfg.rows) if int(en) else torch.zeros(1, m.cfg.rows)
-                )
+                plane = _bits_to_plane(wl, m.cfg.rows) if en else torch.zeros(1, m.cfg.rows)
                 cached = m.read(plane, group, k, epoch=epoch, check_binary=False).codes
                 cached = cached.reshape(-1).tolist()
             packed = pack(cached, m.cfg.adc_bits)
