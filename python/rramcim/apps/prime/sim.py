@@ -119,8 +119,14 @@ def run_prime_sim(
     robustness_samples: int = 60,
     seed: int | None = None,
     log=print,  # noqa: ANN001
+    cross_sim: str | None = None,
+    n_cross: int = 0,
 ) -> tuple[dict, bool]:
-    """All PRIME results for ``make sim``; returns ``(summary, ok)``."""
+    """All PRIME results for ``make sim``; returns ``(summary, ok)``.
+
+    ``n_rtl`` samples run on ``sim``; ``n_cross`` more (the first of the same selection order)
+    run on ``cross_sim`` as well, so that both simulators are exercised by every ``make sim``.
+    """
     from rramcim.apps.prime.evaluate import run_evaluation
     from rramcim.apps.prime.robustness import RobustnessConfig, robustness_cli
 
@@ -135,6 +141,16 @@ def run_prime_sim(
     log(f"rramcim sim: PRIME RTL co-simulation, {n_rtl} samples on {sim} ({shards} shards) ...")
     rtl = run_rtl_subset(out_dir, n_rtl, sim=sim, shards=shards, seed=seed)
     (out_dir / "prime_rtl.json").write_text(json.dumps(rtl, indent=2))
+    cross = None
+    if n_cross > 0 and cross_sim:
+        log(
+            f"rramcim sim: PRIME RTL co-simulation, {n_cross} samples on {cross_sim} "
+            f"({shards} shards) ..."
+        )
+        cross = run_rtl_subset(
+            out_dir / cross_sim, n_cross, sim=cross_sim, shards=shards, seed=seed
+        )
+        (out_dir / f"prime_rtl_{cross_sim}.json").write_text(json.dumps(cross, indent=2))
 
     log(f"rramcim sim: PRIME robustness sweep ({robustness_samples} samples) ...")
     t1 = time.perf_counter()
@@ -184,16 +200,25 @@ def run_prime_sim(
             "load_saving": ev["hw_load_saving"],
         },
         "rtl": {k: v for k, v in rtl.items() if k != "results"},
+        "rtl_cross": {k: v for k, v in cross.items() if k != "results"} if cross else None,
         "energy": e,
         "energy_rtl_counters": rtl_energy,
         "robustness": {"rows": robustness_rows(rob)} if rob else None,
         "inpainting": inp,
-        "wall_s": {"eval": t_eval, "rtl": rtl["wall_s"], "robustness": t_rob},
+        "wall_s": {
+            "eval": t_eval,
+            "rtl": rtl["wall_s"],
+            "rtl_cross": cross["wall_s"] if cross else 0.0,
+            "robustness": t_rob,
+        },
         "steps": ev["steps"],
         "params": PRIME_TOP_PARAMS,
     }
     (out_dir / "prime_summary.json").write_text(json.dumps(summary, indent=2, default=float))
     ok = not rtl["errors"] and rtl["samples"] == n_rtl and rtl["matches"] == rtl["samples"]
+    if cross is not None:
+        ok = ok and not cross["errors"] and cross["samples"] == n_cross
+        ok = ok and cross["matches"] == cross["samples"]
     return summary, ok
 
 
@@ -234,7 +259,7 @@ def prime_summary_rows(s: dict) -> list[tuple[str, str]]:
             f"(model on them {pct(rtl.get('model_accuracy_same_samples'))})",
         ),
         (
-            "RTL samples equal to the model (class, stop, every membrane)",
+            f"RTL samples equal to the model (class, stop, every membrane), {rtl.get('simulator')}",
             f"{rtl.get('matches', 0)} / {rtl.get('samples', 0)}",
         ),
         (
@@ -244,6 +269,15 @@ def prime_summary_rows(s: dict) -> list[tuple[str, str]]:
         ),
         ("load saving (model; paper 77 %)", f"{100 * (1 - hw['mean_steps'] / T):.1f} %"),
     ]
+    cr = s.get("rtl_cross")
+    if cr:
+        rows.insert(
+            4,
+            (
+                f"RTL samples equal to the model, {cr.get('simulator')} (accuracy on them)",
+                f"{cr.get('matches', 0)} / {cr.get('samples', 0)} ({pct(cr.get('rtl_accuracy'))})",
+            ),
+        )
     e = s["energy"]
     rows += [
         ("energy per inference (model, early stop)", f"{e['analog_J_per_inference'] * 1e6:.2f} uJ"),
@@ -282,8 +316,9 @@ def prime_summary_rows(s: dict) -> list[tuple[str, str]]:
     w = s["wall_s"]
     rows.append(
         (
-            "wall time eval / RTL / robustness",
-            f"{w['eval']:.0f} s / {w['rtl']:.0f} s / {w['robustness']:.0f} s",
+            "wall time eval / RTL / RTL second simulator / robustness",
+            f"{w['eval']:.0f} s / {w['rtl']:.0f} s / {w.get('rtl_cross', 0.0):.0f} s / "
+            f"{w['robustness']:.0f} s",
         )
     )
     return rows
