@@ -454,15 +454,19 @@ module cim_xbar_ctrl #(
   // Run-time invariants (simulation only)
   // --------------------------------------------------------------------------------------
 `ifndef SYNTHESIS
+  // Checked once the block is active (active_q: out of reset; its unknown value at time zero
+  // skips the checks instead of reporting the inputs' initial X as a protocol error).
   always @(posedge clk_i) begin
-    // The ADC interface answers only an outstanding request.
-    assert (!rsp_valid_i || (state_q == StRsp))
-      else $error("cim_xbar_ctrl: rsp_valid_i without an outstanding request");
-    // Sequencer indices stay inside the sampled configuration.
-    if (state_q != StTile) begin
-      assert (grp_q <= last_grp_q) else $error("cim_xbar_ctrl: group index out of range");
-      assert (bit_q <= last_bit_q) else $error("cim_xbar_ctrl: bit-plane index out of range");
-      assert (tile_idx_q <= last_tile_q) else $error("cim_xbar_ctrl: tile index out of range");
+    if (active_q) begin
+      // The ADC interface answers only an outstanding request.
+      assert (!rsp_valid_i || (state_q == StRsp))
+        else $error("cim_xbar_ctrl: rsp_valid_i without an outstanding request");
+      // Sequencer indices stay inside the sampled configuration.
+      if (state_q != StTile) begin
+        assert (grp_q <= last_grp_q) else $error("cim_xbar_ctrl: group index out of range");
+        assert (bit_q <= last_bit_q) else $error("cim_xbar_ctrl: bit-plane index out of range");
+        assert (tile_idx_q <= last_tile_q) else $error("cim_xbar_ctrl: tile index out of range");
+      end
     end
   end
 `endif
