@@ -263,13 +263,19 @@ def cmd_train(args: argparse.Namespace) -> int:
         )
         return 0
     if args.workload in ("twin-hp", "twin-l96"):
+        from dataclasses import replace
+
         from rramcim.apps.twin import train as twin
 
         out = Path(args.out) if args.out else None
         if args.workload == "twin-hp":
-            twin.train_hp(twin.HPTwinConfig(seed=args.seed), out or twin.HP_ASSET)
+            cfg = twin.HPTwinConfig()
+            cfg = replace(cfg, recipe=replace(cfg.recipe, seed=args.seed))
+            twin.train_hp(cfg, out or twin.HP_ASSET)
         else:
-            twin.train_l96(twin.L96TwinConfig(seed=args.seed), out or twin.L96_ASSET)
+            cfg = twin.L96TwinConfig()
+            cfg = replace(cfg, recipe=replace(cfg.recipe, seed=args.seed))
+            twin.train_l96(cfg, out or twin.L96_ASSET)
         return 0
     print(f"rramcim train: unknown workload {args.workload!r}", file=sys.stderr)
     return 2
