@@ -661,19 +661,23 @@ module cim_prime_top #(
   logic [2:0]       side_count, side_max;
   logic             side_full, side_empty;
 
+  // The current scaling is continuous assignments, outside the block below that saturates
+  // it: with shifted computed inside that block and its low part (an assign, since Icarus 11
+  // takes no constant part-select inside always_*) read back into it, Verilator saw a
+  // combinational loop (UNOPTFLAT) and evaluated the block repeatedly.
+  // I = sat((acc * MUL + 2^(SH-1)) >>> SH): |acc * MUL| < 2^(AccW + MUL_W) <= 2^47 and
+  // SH <= 48, so 64 bits are exact
   logic [IN_W-1:0] shifted_lo;
+  assign ser_acc    = $signed(ser_data_q[32'(ser_a_q) * AccW +: AccW]);
+  assign prod       = 64'(ser_acc) * $signed({40'd0, MUL_W'(g_mul[li])});
+  assign rnd        = prod + (64'sd1 <<< (g_sh[li] - 6'd1));
+  assign shifted    = rnd >>> g_sh[li];
   assign shifted_lo = shifted[IN_W-1:0];
   assign lif_in_idx = ser_idx_full[IdxW-1:0];
 
   always_comb begin
-    ser_acc = $signed(ser_data_q[32'(ser_a_q) * AccW +: AccW]);
     ser_o   = 8'(ser_g_q * 8'(N_ADC) + ser_a_q);
     ser_p   = 18'(ser_oy_q) * 18'(g_ow[li]) + 18'(ser_ox_q);
-    // I = sat((acc * MUL + 2^(SH-1)) >>> SH): |acc * MUL| < 2^(AccW + MUL_W) <= 2^47 and
-    // SH <= 48, so 64 bits are exact
-    prod    = 64'(ser_acc) * $signed({40'd0, MUL_W'(g_mul[li])});
-    rnd     = prod + (64'sd1 <<< (g_sh[li] - 6'd1));
-    shifted = rnd >>> g_sh[li];
     if (shifted > CurMax) begin
       ser_cur = {1'b0, {(IN_W-1){1'b1}}};
     end else if (shifted < CurMin) begin
