@@ -808,19 +808,12 @@ PARAM_SETS = {
 }
 #: Bench settings per parameter set (environment of the simulation). The extra sets run a few
 #: samples each (the full selection runs on "prime") and require the protocol bins only.
-SET_ENV: dict[str, dict[str, str]] = {
-    "prime": {},
-    "small_fifo": {
-        "RRAMCIM_PRIME_SAMPLES": "3",
-        "RRAMCIM_PRIME_ES_OFF": "1",
-        "RRAMCIM_PRIME_COVERAGE": "protocol",
-    },
-    "slow_adc": {
-        "RRAMCIM_PRIME_SAMPLES": "3",
-        "RRAMCIM_PRIME_ES_OFF": "1",
-        "RRAMCIM_PRIME_COVERAGE": "protocol",
-    },
+_SHORT_RUN = {
+    "RRAMCIM_PRIME_SAMPLES": "3",
+    "RRAMCIM_PRIME_ES_OFF": "1",
+    "RRAMCIM_PRIME_COVERAGE": "protocol",
 }
+SET_ENV: dict[str, dict[str, str]] = {"prime": {}, "small_fifo": _SHORT_RUN, "slow_adc": _SHORT_RUN}
 
 
 def sources() -> list[Path]:

@@ -215,10 +215,11 @@ def run_prime_sim(
         "params": PRIME_TOP_PARAMS,
     }
     (out_dir / "prime_summary.json").write_text(json.dumps(summary, indent=2, default=float))
-    ok = not rtl["errors"] and rtl["samples"] == n_rtl and rtl["matches"] == rtl["samples"]
-    if cross is not None:
-        ok = ok and not cross["errors"] and cross["samples"] == n_cross
-        ok = ok and cross["matches"] == cross["samples"]
+
+    def all_equal(res: dict, n: int) -> bool:
+        return not res["errors"] and res["samples"] == n and res["matches"] == res["samples"]
+
+    ok = all_equal(rtl, n_rtl) and (cross is None or all_equal(cross, n_cross))
     return summary, ok
 
 

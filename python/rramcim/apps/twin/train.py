@@ -164,6 +164,24 @@ def _check_model(cls: str, hidden: tuple[int, ...], activation: str) -> None:
         raise ValueError(f"{cls}.activation = {activation!r} must be 'tanh' or 'relu'")
 
 
+def _twin_to_json(cfg) -> dict:  # noqa: ANN001 (HPTwinConfig | L96TwinConfig)
+    """JSON-able dict of a twin configuration (tuples as lists, the recipe as its own dict)."""
+    d = asdict(cfg)
+    d["hidden"] = list(cfg.hidden)
+    d["recipe"] = cfg.recipe.to_json()
+    return d
+
+
+def _twin_from_json(cls, d: dict, sub: str, sub_cls):  # noqa: ANN001, ANN202
+    """Inverse of :func:`_twin_to_json`; ``sub`` names the ground-truth configuration field
+    (``device`` / ``system``) and ``sub_cls`` its class."""
+    d = dict(d)
+    d[sub] = sub_cls(**d[sub])
+    d["hidden"] = tuple(d["hidden"])
+    d["recipe"] = Recipe.from_json(d["recipe"])
+    return cls(**d)
+
+
 @dataclass(frozen=True)
 class HPTwinConfig:
     """The HP memristor twin: data, model and training recipe.
@@ -211,19 +229,12 @@ class HPTwinConfig:
 
     def to_json(self) -> dict:
         """JSON-able dict."""
-        d = asdict(self)
-        d["hidden"] = list(self.hidden)
-        d["recipe"] = self.recipe.to_json()
-        return d
+        return _twin_to_json(self)
 
     @staticmethod
     def from_json(d: dict) -> HPTwinConfig:
         """Inverse of :meth:`to_json`."""
-        d = dict(d)
-        d["device"] = HPConfig(**d["device"])
-        d["hidden"] = tuple(d["hidden"])
-        d["recipe"] = Recipe.from_json(d["recipe"])
-        return HPTwinConfig(**d)
+        return _twin_from_json(HPTwinConfig, d, "device", HPConfig)
 
 
 L96_RECIPE = Recipe(
@@ -288,19 +299,12 @@ class L96TwinConfig:
 
     def to_json(self) -> dict:
         """JSON-able dict."""
-        d = asdict(self)
-        d["hidden"] = list(self.hidden)
-        d["recipe"] = self.recipe.to_json()
-        return d
+        return _twin_to_json(self)
 
     @staticmethod
     def from_json(d: dict) -> L96TwinConfig:
         """Inverse of :meth:`to_json`."""
-        d = dict(d)
-        d["system"] = L96Config(**d["system"])
-        d["hidden"] = tuple(d["hidden"])
-        d["recipe"] = Recipe.from_json(d["recipe"])
-        return L96TwinConfig(**d)
+        return _twin_from_json(L96TwinConfig, d, "system", L96Config)
 
 
 # ------------------------------------------------------------------------------ data
