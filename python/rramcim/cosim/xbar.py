@@ -249,9 +249,10 @@ class KeyedReadAdapter:
             this exact read (same key, word-line bits and group), e.g.
             :class:`rramcim.apps.prime.rtl.PrefetchedReads`; ``None`` computes it live.
         clk_period_ns: the clock period; when given, the conversion time is waited as one
-            timer (fewer Python wake-ups per read) instead of edge by edge (then a reset or a
-            start during the conversion is not seen by the adapter; cim_adc_if checks the
-            latter itself).
+            timer (fewer Python wake-ups per read) instead of edge by edge. A reset pulse
+            that begins during the conversion still cancels it (a watcher counts the falling
+            edges of ``rst_n``); a start during the conversion is not seen by the adapter
+            (cim_adc_if checks that itself).
     """
 
     def __init__(  # noqa: PLR0913
@@ -276,6 +277,8 @@ class KeyedReadAdapter:
         self.keys: list[tuple[int, int]] = []
         self.record_keys = False
         self._task = None
+        self._watch = None
+        self._resets = 0  # falling edges of rst_n seen so far
 
     def start(self) -> None:
         """Start the adapter coroutine (call once, after the clock is running)."""
@@ -288,12 +291,21 @@ class KeyedReadAdapter:
         sh.verify_valid_o.value = 0
         sh.verify_code_o.value = 0
         self._task = cocotb.start_soon(self._run())
+        self._watch = cocotb.start_soon(self._count_resets())
 
     def stop(self) -> None:
-        """Stop the adapter coroutine."""
-        if self._task is not None:
-            self._task.cancel()
-            self._task = None
+        """Stop the adapter coroutines."""
+        for task in (self._task, self._watch):
+            if task is not None:
+                task.cancel()
+        self._task = self._watch = None
+
+    async def _count_resets(self) -> None:
+        from cocotb.triggers import FallingEdge
+
+        while True:
+            await FallingEdge(self.rst_n)
+            self._resets += 1
 
     def _in_reset(self) -> bool:
         v = self.rst_n.value
@@ -336,8 +348,9 @@ class KeyedReadAdapter:
             self.reads += 1
             cut = False
             if per is not None:
+                resets = self._resets
                 await Timer(self.t_conv_cyc * per, "ns")  # lands on the falling edge
-                cut = self._in_reset()
+                cut = self._in_reset() or self._resets != resets
             else:
                 for _ in range(self.t_conv_cyc):
                     await FallingEdge(self.clk)
