@@ -1,0 +1,738 @@
+"""pyuvm bench of ``cim_ode_top``: runs of the closed-loop solver through the RTL periphery.
+
+The solver board is a :class:`rramcim.cosim.ode.OdeMacroAdapter` behind the ``cim_ode_macro``
+shell: it decodes the top's SPI frames into a :class:`~rramcim.analog.dac.DacBank`, integrates
+the *same* :class:`~rramcim.analog.ode.OdeSolver` object the hardware model uses once per LDAC
+pulse, and answers the ADC conversions with the solver's state. The host side configures each
+run over APB (:func:`rramcim.golden.ode_top.config_writes`), starts it, and drains the sample
+FIFO through SMP_DATA at random intervals (so the FIFO fills and ticks slip now and then).
+The scoreboard requires, for every run, every SPI frame (every chip's word), every LDAC tick
+(switch pattern and all DAC output codes), every sample word and the run's counters to equal
+the hardware model (:func:`rramcim.golden.ode_top.simulate`).
+
+Runs: ``RRAMCIM_ODE_WORKLOAD`` selects them: ``synthetic`` (default) draws random solver
+networks and random channel programs that use every channel mode (CONST, RAMP, SINE, TABLE,
+NOISE and OFF), random phase lengths and sample spacing, and tick periods both longer and
+shorter than a tick's work (slipped ticks); the workload runs (trained networks) come from
+``rramcim.apps`` mappings when asked for.
+
+Testplan (feature -> test):
+    runs bit-exact: frames, LDAC ticks, samples, counters            -> OdeRunsTest
+    every channel mode, periodic and final-only sampling, slipped
+      ticks, sample FIFO full (host slow), ADC saturation flags     -> OdeRunsTest (coverage)
+    register map: ID, reset values, vetoed writes (pointer out of
+      range, table write while busy, RO slot), error count/address,
+      START refused (n_int 0 / seed 0) with rule and channel, CLEAR  -> OdeCsrTest
+    ABORT in the middle of a run, then a run that must match         -> OdeAbortTest
+    reset in the middle of a run, then a run that must match         -> OdeResetTest
+    the checker catches a wrong model (one sample code off by one)   -> OdeExpectFailTest
+
+Environment: ``RRAMCIM_ODE_RUNS`` (runs of OdeRunsTest, default 6), ``RRAMCIM_ODE_WORKLOAD``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import os
+import random
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import cocotb
+import numpy as np
+import pytest
+import pyuvm
+from cocotb.clock import Clock
+from cocotb.triggers import ClockCycles, FallingEdge, Timer
+from pyuvm import (
+    ConfigDB,
+    uvm_analysis_port,
+    uvm_driver,
+    uvm_env,
+    uvm_sequence,
+    uvm_sequence_item,
+    uvm_sequencer,
+    uvm_subscriber,
+    uvm_test,
+)
+
+try:  # bench side (inside the simulator) and pytest side share this file
+    from tb.vip.params import param
+except ImportError:  # pragma: no cover
+    param = None  # type: ignore[assignment]
+
+HERE = Path(__file__).resolve().parent
+CLK_NS = 10
+
+
+# ------------------------------------------------------------------------------------------
+# Stimulus: scenarios (a programmed solver, its channel map, runs)
+# ------------------------------------------------------------------------------------------
+@dataclass
+class Scenario:
+    """Runs that share one programmed solver board."""
+
+    label: str
+    solver: object  # rramcim.analog.ode.OdeSolver
+    channel_map: tuple[int, ...]
+    runs: list  # list[rramcim.golden.ode_top.OdeRun]
+
+
+def top_config():  # noqa: ANN201 (OdeTopConfig)
+    from rramcim.golden.ode_top import OdeTopConfig
+
+    return OdeTopConfig.from_hdl(
+        {k: param(k) for k in OdeTopConfig.HDL_NAMES if os.environ.get(f"PARAM_{k}")}
+    )
+
+
+def synthetic_scenario(cfg, rng: random.Random, n_runs: int, label: str = "synthetic") -> Scenario:  # noqa: ANN001
+    """A random tanh network on the solver and ``n_runs`` random channel programs."""
+    import torch
+
+    from rramcim.analog.ode import OdeSolver, OdeSolverConfig
+    from rramcim.golden.ode_seq import (
+        ChannelCfg,
+        Mode,
+        RunCfg,
+        noise_regs,
+        q15,
+        ramp_regs,
+        sine_regs,
+        table_regs,
+        u16,
+    )
+    from rramcim.golden.ode_top import OdeRun
+
+    n_state = cfg.n_state
+    spare = cfg.n_ch - (2 * n_state + 2)
+    n_input = 1 if spare >= 1 else 0
+    n_embed = 0
+    if spare - n_input >= 4:
+        n_embed = min(8, spare - n_input)
+    hidden = n_embed or 8
+    scfg = OdeSolverConfig(n_state=n_state, n_input=n_input, n_embed=n_embed, tau_int_s=1e-4,
+                           t_tick_s=1e-5, substeps=2)  # fmt: skip
+    g = torch.Generator().manual_seed(rng.randrange(1 << 30))
+    W = [torch.randn(hidden, n_state + n_input, generator=g) * 0.8,
+         torch.randn(n_state, hidden, generator=g) * 0.5]  # fmt: skip
+    b = [torch.randn(hidden, generator=g) * 0.1, torch.randn(n_state, generator=g) * 0.05]
+    solver = OdeSolver(scfg, W, b, "tanh", seed=rng.randrange(1 << 16))
+    lay = scfg.channel_layout()
+    # a random set of DAC channels; the noise channels take the highest of them, so that each
+    # has lower channels to refer to
+    chosen = sorted(rng.sample(range(cfg.n_ch), scfg.n_channels))
+    n_noise = lay["noise"].stop - lay["noise"].start
+    head = chosen[: len(chosen) - n_noise]
+    rng.shuffle(head)
+    cmap = head + chosen[len(chosen) - n_noise :]
+    order = [n for n in ("init", "input", "coef_a", "coef_b", "embed") if n in lay]
+    cmap_by_role = {}
+    pos = 0
+    for name in order:
+        sl = lay[name]
+        cmap_by_role[name] = cmap[pos : pos + sl.stop - sl.start]
+        pos += sl.stop - sl.start
+    cmap_by_role["noise"] = cmap[pos:]
+    cmap = [0] * scfg.n_channels
+    for name, sl in lay.items():
+        cmap[sl] = cmap_by_role[name]
+    spares = [ch for ch in range(cfg.n_ch) if ch not in cmap]
+    role = {}
+    for name, sl in lay.items():
+        for i in range(sl.start, sl.stop):
+            role[cmap[i]] = name
+    table = tuple(u16(q15(0.6 * np.sin(2 * np.pi * i / 37))) for i in range(cfg.tab_depth))
+    runs = []
+    for r in range(n_runs):
+        chans: list = [None] * cfg.n_ch
+        for ch in range(cfg.n_ch):
+            kind = role.get(ch)
+            if kind == "init":
+                c = ChannelCfg(Mode.CONST, u16(q15(rng.uniform(-0.4, 0.4))))
+            elif kind == "coef_a":
+                p0, p1 = ramp_regs(rng.uniform(-0.3, 0.0), rng.uniform(-0.01, 0.01))
+                c = ChannelCfg(Mode.RAMP, p0, p1)
+            elif kind == "coef_b":
+                c = ChannelCfg(Mode.SINE, *sine_regs(rng.uniform(-0.05, 0.05), 0.0, 0.3, 0.4))
+            elif kind == "embed":
+                f, ph = rng.uniform(-0.1, 0.1), rng.random()
+                c = ChannelCfg(Mode.SINE, *sine_regs(f, ph, 0.5, rng.uniform(-0.3, 0.3)))
+            elif kind == "input":
+                c = ChannelCfg(Mode.TABLE, *table_regs(3, 37, rng.uniform(0.2, 2.0)))
+            elif kind == "noise":
+                refs = [k for k in range(ch) if chans[k] is not None and chans[k].mode != Mode.OFF]
+                if refs:
+                    p0, p1 = noise_regs(rng.uniform(0.05, 0.3), 0.0)
+                    c = ChannelCfg(Mode.NOISE, p0, p1, ref=rng.choice(refs))
+                else:
+                    c = ChannelCfg(Mode.CONST, u16(q15(rng.uniform(-0.05, 0.05))))
+            else:  # a spare DAC channel: any mode, OFF included, saturating values allowed
+                m = rng.choice([Mode.OFF, Mode.CONST, Mode.RAMP, Mode.SINE, Mode.TABLE])
+                if ch == spares[0]:
+                    m = Mode.CONST  # full scale: the code saturates (DAC saturation bin)
+                elif len(spares) > 1 and ch == spares[1]:
+                    m = Mode.OFF
+                if m == Mode.CONST:
+                    v = 1.0 if ch == spares[0] else rng.uniform(-1, 1)
+                    c = ChannelCfg(m, u16(q15(v)))
+                elif m == Mode.RAMP:
+                    c = ChannelCfg(m, *ramp_regs(rng.uniform(0.8, 1.0), rng.uniform(0.0, 0.05)))
+                elif m == Mode.SINE:
+                    c = ChannelCfg(m, *sine_regs(rng.uniform(-0.2, 0.2), rng.random(), 0.9, 0.3))
+                elif m == Mode.TABLE:
+                    n = rng.randint(1, 64)
+                    c = ChannelCfg(m, *table_regs(0, n, rng.uniform(0, min(3.0, n - 0.01))))
+                else:
+                    c = ChannelCfg()
+            chans[ch] = c
+        rc = RunCfg(
+            n_reset=rng.randint(1, 2),
+            n_load=rng.randint(1, 2),
+            n_int=rng.randint(8, 24),
+            t_tick_cyc=rng.choice([1, 300, 2000]),
+            sample_every=rng.choice([0, 1, 3, 5]),
+            seed=rng.randrange(1, 1 << 32),
+        )
+        if r % 4 == 0:
+            rc = dataclasses.replace(rc, sample_every=0)  # final sample only
+        elif r % 4 == 1:
+            rc = dataclasses.replace(rc, sample_every=rng.choice([1, 3]), t_tick_cyc=2000)
+        elif r % 4 == 2:
+            rc = dataclasses.replace(rc, t_tick_cyc=1)  # every tick slips
+        runs.append(OdeRun(tuple(chans), table, rc, run_id=r))
+    return Scenario(label, solver, tuple(cmap), runs)
+
+
+# ------------------------------------------------------------------------------------------
+# Sequence item, BFM (the only code that touches pins)
+# ------------------------------------------------------------------------------------------
+class OdeItem(uvm_sequence_item):
+    """One run: stimulus, the model's expectation and what the RTL showed."""
+
+    def __init__(self, name: str, scen: Scenario | None = None, idx: int = 0) -> None:
+        super().__init__(name)
+        self.scen = scen
+        self.idx = idx
+        self.expected = None  # OdeRunResult
+        self.words: list[int] = []
+        self.frames: list[tuple[int, ...]] = []
+        self.ticks: list[tuple[int, tuple[int, ...]]] = []
+        self.counters: dict[str, int] = {}
+        self.status = 0
+        self.max_level = 0
+        self.cycles = 0
+        self.error = ""
+
+    @property
+    def run(self):  # noqa: ANN201
+        return self.scen.runs[self.idx]
+
+    def __str__(self) -> str:
+        return f"{self.scen.label} run {self.idx}"
+
+
+COUNTERS = ("RUNS", "OVERRUNS", "DAC_SAT", "FRAMES", "LDACS", "CONVS", "ADC_SAT", "WR_ERRS",
+            "CSR_ERRS", "SPI_ERRS")  # fmt: skip
+
+
+class OdeBfm:
+    """Pins of the top: clock, reset, APB master, solver-board adapter."""
+
+    def __init__(self, dut, seed: int) -> None:  # noqa: ANN001
+        from rramcim.analog.dac import DacBank
+        from rramcim.cosim.ode import OdeMacroAdapter
+        from tb.vip.apb import ApbMaster
+
+        self.dut = dut
+        self.log = logging.getLogger("cocotb.ode.bfm")
+        self.rng = random.Random(seed)
+        self.cfg = top_config()
+        self.apb = ApbMaster(dut, dut.clk_i, rng=random.Random(seed + 1), idle_cycles=(0, 2))
+        self.bank = DacBank(self.cfg.spi())
+        self.adapter: OdeMacroAdapter | None = None
+        self._adapter_cls = OdeMacroAdapter
+        self.t_conv = param("T_CONV_CYC", 4)
+
+    def attach(self, scen: Scenario) -> None:
+        """Put ``scen``'s solver on the board (a new adapter on the same pins and DAC bank)."""
+        if self.adapter is not None and self.adapter.solver is scen.solver:
+            return
+        if self.adapter is not None:
+            self.adapter.stop()
+        self.adapter = self._adapter_cls(
+            self.dut.u_macro, self.dut.clk_i, self.dut.rst_ni, self.bank, scen.solver,
+            scen.channel_map, n_adc=self.cfg.n_state, adc_bits=self.cfg.adc_bits,
+            t_conv_cyc=self.t_conv,
+        )  # fmt: skip
+        self.adapter.start()
+
+    async def start(self) -> None:
+        """Clock, idle bus, reset."""
+        d = self.dut
+        d.rst_ni.value = 0
+        await Timer(1, "ns")
+        Clock(d.clk_i, CLK_NS, unit="ns", impl="gpi").start()
+        u = d.u_macro
+        u.adc_done_o.value = 0
+        u.adc_code_o.value = 0
+        self.apb.drive_idle()
+        await self.reset()
+
+    async def reset(self, cycles: int = 3) -> None:
+        d = self.dut
+        await FallingEdge(d.clk_i)
+        d.rst_ni.value = 0
+        self.apb.drive_idle()
+        await ClockCycles(d.clk_i, cycles)
+        await FallingEdge(d.clk_i)
+        d.rst_ni.value = 1
+        await ClockCycles(d.clk_i, 3)  # reset synchroniser
+
+    async def write(self, idx: int, value: int, expect_error: bool = False) -> None:
+        err = await self.apb.write(4 * idx, value)
+        if err != expect_error:
+            raise AssertionError(
+                f"APB write of {value:#x} to register {idx}: pslverr = {err}, expected "
+                f"{expect_error}"
+            )
+
+    async def read(self, idx: int) -> int:
+        data, err = await self.apb.read(4 * idx)
+        if err:
+            raise AssertionError(f"APB read of register {idx}: pslverr")
+        return data
+
+    async def counters(self) -> dict[str, int]:
+        from rramcim.golden.ode_top import REG
+
+        return {k: await self.read(REG[k]) for k in COUNTERS}
+
+    async def configure(self, run) -> None:  # noqa: ANN001
+        from rramcim.golden.ode_top import config_writes
+
+        for idx, v in config_writes(self.cfg, run):
+            await self.write(idx, v)
+
+    async def wait_idle(self, limit: int = 100_000) -> None:
+        from rramcim.golden.ode_top import REG, ST_BUSY, ST_DAC_BUSY
+
+        for _ in range(limit // 20):
+            if not await self.read(REG["STATUS"]) & (ST_BUSY | ST_DAC_BUSY):
+                return
+            await ClockCycles(self.dut.clk_i, 20)
+        raise AssertionError("the top stayed busy")
+
+    async def run_item(self, item: OdeItem, *, stop_after: int | None = None) -> None:
+        """Configure, start and drain one run (``stop_after``: return after that many cycles
+        without draining, for the abort / reset tests)."""
+        from rramcim.golden.ode_top import CMD_CLEAR, CMD_START, REG, ST_DONE
+
+        self.attach(item.scen)
+        before = await self.counters()
+        await self.configure(item.run)
+        self.adapter.begin_run(item.run.run_id)
+        await self.write(REG["CMD"], CMD_START)
+        if stop_after is not None:
+            await ClockCycles(self.dut.clk_i, stop_after)
+            return
+        n_want = len(item.expected.words()) if item.expected is not None else None
+        rc = item.run.runcfg
+        limit = (rc.n_ticks + 2) * (max(rc.t_tick_cyc, 1) + 4000) + 20_000
+        slow = self.rng.random() < 0.5  # a slow host lets the sample FIFO fill
+        cycles = 0
+        done = False
+        while cycles < limit:
+            gap = self.rng.randint(200, 3000) if slow else self.rng.randint(5, 300)
+            await ClockCycles(self.dut.clk_i, gap)
+            cycles += gap
+            lvl = await self.read(REG["SMP_LEVEL"])
+            item.max_level = max(item.max_level, lvl >> 16)
+            for _ in range(lvl & 0xFFFF):
+                item.words.append(await self.read(REG["SMP_DATA"]))
+            if done and (n_want is None or len(item.words) >= n_want):
+                break
+            done = done or bool(await self.read(REG["STATUS"]) & ST_DONE)
+        else:
+            item.error = f"run not finished after {limit} cycles"
+        item.cycles = cycles
+        await self.wait_idle()
+        item.status = await self.read(REG["STATUS"])
+        await self.write(REG["CMD"], CMD_CLEAR)
+        after = await self.counters()
+        item.counters = {k: after[k] - before[k] for k in after}
+        log = self.adapter.log
+        item.frames = [f.words for f in log.frames]
+        item.ticks = [(t.sw, tuple(t.codes)) for t in log.ticks]
+
+
+# ------------------------------------------------------------------------------------------
+# pyuvm components
+# ------------------------------------------------------------------------------------------
+class OdeSeq(uvm_sequence):
+    def __init__(self, name: str, plan: list[tuple[Scenario, int]]) -> None:
+        super().__init__(name)
+        self.plan = plan
+
+    async def body(self) -> None:
+        for scen, i in self.plan:
+            item = OdeItem(f"{scen.label}{i}", scen, i)
+            await self.start_item(item)
+            await self.finish_item(item)
+
+
+class OdeDriver(uvm_driver):
+    def build_phase(self) -> None:
+        self.ap = uvm_analysis_port("ap", self)
+        self.bfm = ConfigDB().get(self, "", "BFM")
+
+    async def run_phase(self) -> None:
+        from rramcim.golden.ode_top import simulate
+
+        while True:
+            item = await self.seq_item_port.get_next_item()
+            bank = self.bfm.bank  # the DAC registers as earlier runs left them
+            item.expected = simulate(self.bfm.cfg, [item.run], item.scen.solver,
+                                     item.scen.channel_map,
+                                     dac_state=[(bank.input, bank.output)])[0]  # fmt: skip
+            await self.bfm.run_item(item)
+            self.ap.write(item)
+            self.seq_item_port.item_done()
+
+
+def _first_diff(a: list, b: list) -> int | None:
+    for i, (x, y) in enumerate(zip(a, b, strict=False)):
+        if x != y:
+            return i
+    return None if len(a) == len(b) else min(len(a), len(b))
+
+
+class OdeScoreboard(uvm_subscriber):
+    """Compares every run with the hardware model (a wrong model can be injected)."""
+
+    def build_phase(self) -> None:
+        self.perturb = ConfigDB().get(self, "", "PERTURB")
+        self.expect_runs = ConfigDB().get(self, "", "EXPECT_RUNS")
+        self.errors: list[str] = []
+        self.n = 0
+
+    def write(self, item: OdeItem) -> None:
+        exp = item.expected
+        self.n += 1
+        where = f"{item} (seed {cocotb.RANDOM_SEED})"
+        errs = []
+        if item.error:
+            errs.append(item.error)
+        want_words = exp.words()
+        if self.perturb:
+            want_words[1] += self.perturb  # the first state code of the first sample
+        i = _first_diff(item.frames, exp.frames)
+        if i is not None:
+            got = item.frames[i] if i < len(item.frames) else None
+            want = exp.frames[i] if i < len(exp.frames) else None
+            errs.append(f"SPI frame {i} of {len(exp.frames)}: RTL {got} != model {want}")
+        i = _first_diff(item.ticks, exp.ticks)
+        if i is not None:
+            errs.append(f"LDAC tick {i} of {len(exp.ticks)} (switches, DAC codes) differs")
+        i = _first_diff(item.words, want_words)
+        if i is not None:
+            got = item.words[i] if i < len(item.words) else None
+            want = want_words[i] if i < len(want_words) else None
+            errs.append(f"sample word {i} of {len(want_words)}: RTL {got} != model {want}")
+        c = item.counters
+        rc = item.run.runcfg
+        cfg_n_addr = len(exp.trace.beats) // max(rc.n_ticks, 1)
+        want_c = {"RUNS": 1, "FRAMES": rc.n_ticks * cfg_n_addr, "LDACS": rc.n_ticks,
+                  "CONVS": len(exp.samples), "DAC_SAT": exp.trace.dac_sat_count, "WR_ERRS": 0,
+                  "CSR_ERRS": 0, "SPI_ERRS": 0,
+                  "ADC_SAT": sum(bin(s.flags & ((1 << len(s.codes)) - 1)).count("1")
+                                 for s in exp.samples)}  # fmt: skip
+        for k, v in want_c.items():
+            if c.get(k) != v:
+                errs.append(f"counter {k}: RTL {c.get(k)} != model {v}")
+        if errs:
+            self.errors.append(f"{where}: " + "; ".join(errs))
+            self.logger.error("%s: %s", where, errs[0])
+        else:
+            self.logger.info(
+                "%s: %d ticks, %d frames, %d samples equal; %d cycles, %d slipped ticks, "
+                "FIFO high water %d",
+                where, rc.n_ticks, len(exp.frames), len(exp.samples), item.cycles,
+                c["OVERRUNS"], item.max_level,
+            )  # fmt: skip
+
+    def check_phase(self) -> None:
+        if self.n == 0 and self.expect_runs:
+            raise AssertionError("the scoreboard saw no run")
+        if self.errors:
+            raise AssertionError(f"{len(self.errors)} run(s) differ; first: {self.errors[0]}")
+
+
+class OdeCoverage(uvm_subscriber):
+    """Channel modes, sampling kinds, slipped ticks, FIFO full, ADC saturation, workloads."""
+
+    def build_phase(self) -> None:
+        from tb.vip.coverage import Coverage
+
+        self.cov = Coverage()
+        self.labels: set[str] = set()
+        self.fifo_depth = param("SMP_FIFO_DEPTH", 64)
+
+    def write(self, item: OdeItem) -> None:
+        from rramcim.golden.ode_seq import Mode
+
+        hit = self.cov.hit
+        self.labels.add(item.scen.label)
+        hit(f"workload {item.scen.label}")
+        for c in item.run.channels:
+            hit(f"mode {Mode(c.mode).name}")
+        rc = item.run.runcfg
+        hit("final sample only" if rc.sample_every == 0 else "periodic samples")
+        if item.counters.get("OVERRUNS", 0):
+            hit("slipped tick")
+        if item.max_level >= self.fifo_depth:
+            hit("sample FIFO full")
+        if item.counters.get("ADC_SAT", 0):
+            hit("ADC saturation")
+        if item.counters.get("DAC_SAT", 0):
+            hit("DAC saturation")
+
+    def check_phase(self) -> None:
+        need = [f"workload {w}" for w in sorted(self.labels)]
+        if self.labels == {"synthetic"}:
+            need += [f"mode {m}" for m in ("OFF", "CONST", "RAMP", "SINE", "TABLE", "NOISE")]
+            need += ["final sample only", "periodic samples", "slipped tick", "DAC saturation"]
+        self.cov.check(need, self.logger)
+
+
+class OdeEnv(uvm_env):
+    def build_phase(self) -> None:
+        self.seqr = uvm_sequencer("seqr", self)
+        self.driver = OdeDriver("driver", self)
+        self.scoreboard = OdeScoreboard("scoreboard", self)
+        self.coverage = OdeCoverage("coverage", self) if ConfigDB().get(self, "", "COV") else None
+
+    def connect_phase(self) -> None:
+        self.driver.seq_item_port.connect(self.seqr.seq_item_export)
+        self.driver.ap.connect(self.scoreboard.analysis_export)
+        if self.coverage is not None:
+            self.driver.ap.connect(self.coverage.analysis_export)
+
+
+def _env_int(name: str, default: int) -> int:
+    return int(os.environ.get(name, default))
+
+
+class OdeBaseTest(uvm_test):
+    coverage = False
+    perturb = 0
+    expect_runs = True
+
+    def build_phase(self) -> None:
+        import torch
+
+        torch.set_num_threads(1)
+        self.bfm = OdeBfm(cocotb.top, cocotb.RANDOM_SEED)
+        ConfigDB().set(None, "*", "BFM", self.bfm)
+        ConfigDB().set(None, "*", "COV", self.coverage)
+        ConfigDB().set(None, "*", "PERTURB", self.perturb)
+        ConfigDB().set(None, "*", "EXPECT_RUNS", self.expect_runs)
+        self.env = OdeEnv("env", self)
+
+    def plan(self) -> list[tuple[Scenario, int]]:
+        rng = random.Random(cocotb.RANDOM_SEED + 11)
+        scen = synthetic_scenario(self.bfm.cfg, rng, _env_int("RRAMCIM_ODE_RUNS", 6))
+        return [(scen, i) for i in range(len(scen.runs))]
+
+    async def run_phase(self) -> None:
+        self.raise_objection()
+        await self.bfm.start()
+        t0 = time.perf_counter()
+        await OdeSeq("seq", self.plan()).start(self.env.seqr)
+        self.bfm.log.info("runs took %.1f s", time.perf_counter() - t0)
+        self.drop_objection()
+
+
+@pyuvm.test()
+class OdeRunsTest(OdeBaseTest):
+    """Random runs (or the workload runs), bit-exact against the hardware model."""
+
+    coverage = True
+
+
+@pyuvm.test()
+class OdeCsrTest(OdeBaseTest):
+    """Register map, vetoed writes, refused START, CLEAR."""
+
+    expect_runs = False
+
+    async def run_phase(self) -> None:
+        from rramcim.golden.ode_top import (
+            CMD_CLEAR,
+            CMD_START,
+            ID_VALUE,
+            REG,
+            ST_CFG_ERR,
+            ST_CSR_ERR,
+        )
+
+        self.raise_objection()
+        b = self.bfm
+        cfg = b.cfg
+        await b.start()
+        assert await b.read(REG["ID"]) == ID_VALUE, "ID register"
+        resets = {"PHASES": 0x0001_0001, "INTEG": 8, "T_TICK": 1000, "SEED": 1, "CFG_PTR": 0,
+                  "TAB_PTR": 0, "SMP_LEVEL": 0, "RUNS": 0}  # fmt: skip
+        for name, v in resets.items():
+            got = await b.read(REG[name])
+            assert got == v, f"{name} after reset: {got:#x}, expected {v:#x}"
+        assert await b.read(REG["STATUS"]) == 0, "STATUS after reset"
+        bad = [(REG["CFG_PTR"], 4 * cfg.n_ch), (REG["TAB_PTR"], cfg.tab_depth), (REG["RUNS"], 1)]
+        for idx, v in bad:
+            await b.write(idx, v, expect_error=True)
+        await b.write(REG["CFG_PTR"], 4 * cfg.n_ch - 1)
+        await b.write(REG["CFG_DATA"], 0)  # the last word: legal, the pointer moves past
+        await b.write(REG["CFG_DATA"], 0, expect_error=True)  # past the end
+        assert await b.read(REG["CSR_ERRS"]) == len(bad) + 1
+        assert await b.read(REG["CSR_ERR_ADDR"]) == 4 * REG["CFG_PTR"]
+        assert await b.read(REG["STATUS"]) & ST_CSR_ERR, "sticky CSR error"
+        # START refused: INTEGRATE ticks 0 (rule 1), then seed 0 (rule 2)
+        for reg, value, rule in ((REG["INTEG"], 0, 1), (REG["SEED"], 0, 2)):
+            await b.write(REG["INTEG"], 8)
+            await b.write(REG["SEED"], 1)
+            await b.write(reg, value)
+            await b.write(REG["CMD"], CMD_START)
+            await ClockCycles(b.dut.clk_i, 4 * cfg.n_ch + 8)
+            st = await b.read(REG["STATUS"])
+            assert st & ST_CFG_ERR and not st & 1, f"START refused (rule {rule}): {st:#x}"
+            assert (st >> 16) & 7 == rule, f"refusal rule {(st >> 16) & 7}, expected {rule}"
+        await b.write(REG["INTEG"], 8)
+        await b.write(REG["SEED"], 1)
+        await b.write(REG["CMD"], CMD_CLEAR)
+        st = await b.read(REG["STATUS"])
+        assert not st & ST_CSR_ERR, f"CLEAR: STATUS {st:#x}"
+        assert st & ST_CFG_ERR, "CFG_ERR is sticky until reset"
+        # table and channel writes are vetoed while a run is active
+        rng = random.Random(cocotb.RANDOM_SEED + 3)
+        scen = synthetic_scenario(cfg, rng, 1)
+        item = OdeItem("busy", scen, 0)
+        await b.run_item(item, stop_after=5 * cfg.n_ch)
+        assert await b.read(REG["STATUS"]) & 1, "busy"
+        await b.write(REG["TAB_DATA"], 0, expect_error=True)
+        await b.write(REG["CFG_DATA"], 0, expect_error=True)
+        await b.reset()
+        self.drop_objection()
+
+
+@pyuvm.test()
+class OdeAbortTest(OdeBaseTest):
+    """ABORT in the middle of a run, then runs that must match."""
+
+    def plan(self) -> list[tuple[Scenario, int]]:
+        return super().plan()[:2]
+
+    async def run_phase(self) -> None:
+        from rramcim.golden.ode_top import CMD_ABORT, CMD_FLUSH, REG
+
+        self.raise_objection()
+        b = self.bfm
+        await b.start()
+        plan = self.plan()
+        scen, _ = plan[0]
+        await b.run_item(OdeItem("aborted", scen, 0), stop_after=b.rng.randint(200, 4000))
+        await b.write(REG["CMD"], CMD_ABORT)
+        await b.wait_idle()
+        await b.write(REG["CMD"], CMD_FLUSH)
+        assert await b.read(REG["SMP_LEVEL"]) & 0xFFFF == 0, "FLUSH empties the sample FIFO"
+        await OdeSeq("seq", plan).start(self.env.seqr)
+        self.drop_objection()
+
+
+@pyuvm.test()
+class OdeResetTest(OdeBaseTest):
+    """A reset in the middle of a run, then runs that must match."""
+
+    def plan(self) -> list[tuple[Scenario, int]]:
+        return super().plan()[:2]
+
+    async def run_phase(self) -> None:
+        self.raise_objection()
+        b = self.bfm
+        await b.start()
+        plan = self.plan()
+        scen, _ = plan[0]
+        await b.run_item(OdeItem("cut", scen, 0), stop_after=b.rng.randint(200, 4000))
+        await b.reset()
+        await OdeSeq("seq", plan).start(self.env.seqr)
+        self.drop_objection()
+
+
+@pyuvm.test(expect_fail=True)
+class OdeExpectFailTest(OdeBaseTest):
+    """The scoreboard with a wrong model (first sample code + 1) must fail."""
+
+    perturb = 1
+
+    def plan(self) -> list[tuple[Scenario, int]]:
+        return super().plan()[:1]
+
+
+# ------------------------------------------------------------------------------------------
+# pytest entry
+# ------------------------------------------------------------------------------------------
+PARAM_SETS = {
+    # the diffusion board: 5 quad DACs (20 channels), two integrators
+    "diffusion": {"N_CHIPS": 5, "N_ADDR": 4, "N_STATE": 2, "SMP_FIFO_DEPTH": 16},
+    # the HP twin board: 2 quad DACs, one integrator, SPI mode 0, slower SCLK
+    "twin": {
+        "N_CHIPS": 2,
+        "N_ADDR": 4,
+        "N_STATE": 1,
+        "SMP_FIFO_DEPTH": 8,
+        "CPHA": 0,
+        "CLK_DIV": 3,
+        "T_CONV_CYC": 7,
+    },  # fmt: skip
+}
+
+
+def sources() -> list[Path]:
+    from tb.vip.runner import MODELS_HDL, RTL
+
+    return [
+        RTL / "cim_csr.sv",
+        RTL / "cim_fifo.sv",
+        RTL / "cim_adc_if.sv",
+        RTL / "cim_dac_spi.sv",
+        RTL / "cim_ode_seq.sv",
+        RTL / "cim_ode_top.sv",
+        MODELS_HDL / "cim_ode_macro.sv",
+        HERE / "tb_cim_ode_top.sv",
+    ]
+
+
+def _sims() -> list[str]:
+    from tb.vip.runner import simulators
+
+    return simulators()
+
+
+@pytest.mark.sim
+@pytest.mark.parametrize("pset", list(PARAM_SETS))
+@pytest.mark.parametrize("sim", _sims())
+def test_cim_ode_top(sim: str, pset: str, request: pytest.FixtureRequest) -> None:
+    """The ODE top on one simulator and parameter set."""
+    from tb.vip.runner import run_bench
+
+    run_bench(
+        sim=sim,
+        nodeid=request.node.nodeid,
+        toplevel="tb_cim_ode_top",
+        module="test_cim_ode_top",
+        sources=sources(),
+        parameters=PARAM_SETS[pset],
+        bench_dir=HERE,
+        icarus_always_star=True,
+    )
