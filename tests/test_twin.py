@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import torch
 
-from rramcim.apps.twin.evaluate import evaluate_hp, evaluate_l96, nrmse
+from rramcim.apps.twin.evaluate import evaluate_hp, evaluate_l96, nrmse, predict_hp
 from rramcim.apps.twin.hp import (
     TRAIN_DRIVES,
     UNSEEN_DRIVES,
@@ -35,6 +35,7 @@ from rramcim.apps.twin.lorenz96 import (
 )
 from rramcim.apps.twin.node import (
     Activation,
+    InputMode,
     MLPVectorField,
     NodeConfig,
     Scales,
@@ -152,6 +153,11 @@ def test_hp_training_data_exercise_saturation() -> None:
         (lambda: Recipe(lbfgs_evals=-1), "Recipe.lbfgs_evals = -1"),
         (lambda: Recipe(lr=2.0), "Recipe.lr = 2.0"),
         (lambda: NodeConfig(1, 1, (0,)), "NodeConfig.hidden = (0,)"),
+        (
+            lambda: NodeConfig(2, 2, (4,), input_mode=InputMode.AFFINE),
+            "NodeConfig.input_mode = AFFINE needs n_input = 1, got n_input = 2",
+        ),
+        (lambda: HPTwinConfig(input_mode="mul"), "HPTwinConfig.input_mode = 'mul'"),
         (lambda: Scales((0.0,), (-1.0,), (), (1.0,)), "Scales.h_scale[0] = -1.0"),
     ],
 )
@@ -238,10 +244,11 @@ def test_vector_field_with_explicit_weights_equals_forward(which: str, hp_ckpt, 
     biases = [b.detach().clone() for b in fld.biases()]
     with torch.no_grad():
         ref = fld(h, u)
-        same = vector_field(h, u, weights, biases, fld.scales, fld.cfg.activation)
+        mode = fld.cfg.input_mode
+        same = vector_field(h, u, weights, biases, fld.scales, fld.cfg.activation, mode)
         assert torch.equal(ref, same)
         noisy = [w * (1 + 0.05 * torch.randn(w.shape, generator=g)) for w in weights]
-        other = vector_field(h, u, noisy, biases, fld.scales, fld.cfg.activation)
+        other = vector_field(h, u, noisy, biases, fld.scales, fld.cfg.activation, mode)
     assert not torch.equal(ref, other)
     assert isinstance(fld.layers[0], torch.nn.Linear) and fld.cfg.activation is Activation.TANH
 
@@ -264,6 +271,49 @@ def test_vector_field_by_hand_and_integrate() -> None:
     torch.testing.assert_close(y[:, 0], torch.exp(-t), atol=1e-6, rtol=0)
     with pytest.raises(ValueError, match="takes an input u"):
         vector_field(h, None, [W1, W2], [b1, b2], sc)
+    # control-affine: the MLP sees the state only, its output is scaled by u / u_scale
+    W1a = W1[:, :1]
+    za = torch.tensor([[(3.0 - 1.0) / 2.0]])
+    aff = vector_field(h, u, [W1a, W2], [b1, b2], sc, Activation.TANH, InputMode.AFFINE)
+    torch.testing.assert_close(aff, 3.0 * (torch.tanh(za @ W1a.T + b1) @ W2.T + b2) * 0.5)
+    zero = vector_field(h, 0.0 * u, [W1a, W2], [b1, b2], sc, Activation.TANH, InputMode.AFFINE)
+    assert torch.equal(zero, torch.zeros_like(zero))
+
+
+def test_node_config_input_mode_round_trip() -> None:
+    """AFFINE widths and JSON; configs written before the field existed load as CONCAT."""
+    cfg = NodeConfig(1, 1, (32, 32), input_mode=InputMode.AFFINE)
+    assert cfg.widths == (1, 32, 32, 1)
+    assert NodeConfig(1, 1, (32, 32)).widths == (2, 32, 32, 1)
+    assert NodeConfig.from_json(cfg.to_json()) == cfg
+    old = cfg.to_json()
+    del old["input_mode"]
+    assert NodeConfig.from_json(old).input_mode is InputMode.CONCAT
+    hp = HPTwinConfig()
+    assert hp.input_mode == "affine" and hp.node() == cfg
+    assert HPTwinConfig.from_json(hp.to_json()) == hp
+    d = hp.to_json()
+    del d["input_mode"]
+    assert HPTwinConfig.from_json(d).input_mode == "concat"
+
+
+def test_affine_field_state_is_a_function_of_flux(hp_ckpt) -> None:  # noqa: ANN001
+    """With the control-affine form any weights (here the twin's with 2 % random errors)
+    give a state that is a function of the drive's flux: under a zero-mean sine it returns
+    to x(0) after every period instead of drifting."""
+    fld, _ = hp_ckpt
+    g = torch.Generator().manual_seed(3)
+    with torch.no_grad():
+        Ws = [w.double() * (1 + 0.02 * torch.randn(w.shape, generator=g)) for w in fld.weights()]
+        bs = [b.double() for b in fld.biases()]
+
+    def noisy(h: torch.Tensor, u: torch.Tensor) -> torch.Tensor:
+        return vector_field(h, u, Ws, bs, fld.scales, fld.cfg.activation, fld.cfg.input_mode)
+
+    t = np.arange(801) * 0.01
+    x = predict_hp(noisy, [SineDrive(2.5, 1.0)], t, 0.1)[:, 0]
+    assert abs(x[400] - x[0]) < 1e-4 and abs(x[800] - x[0]) < 1e-4  # back at x(0)
+    assert x.max() > 0.5  # it did move
 
 
 # ------------------------------------------------------------------------------ checkpoints
@@ -272,7 +322,8 @@ def test_hp_checkpoint_meets_its_metrics(hp_ckpt) -> None:  # noqa: ANN001
     fld, info = hp_ckpt
     cfg = HPTwinConfig.from_json(info["config"])
     assert cfg == HPTwinConfig()  # the shipped file is the default recipe
-    assert info["n_params"] == fld.n_params() == 1185
+    assert info["n_params"] == fld.n_params() == 1153
+    assert fld.cfg.input_mode is InputMode.AFFINE
     res = evaluate_hp(fld, cfg)
     for new, old in zip(res["per_drive"], info["metrics"]["per_drive"], strict=True):
         for key in ("train_nrmse", "extrap_nrmse", "unseen_nrmse"):
@@ -336,7 +387,9 @@ def test_training_is_deterministic_in_its_seed() -> None:
 
 
 def test_hp_rate_is_the_learned_quantity(hp_ckpt) -> None:  # noqa: ANN001
-    """The twin's field is close to the exact dx/dt on the training trajectories."""
+    """The twin's field is close to the exact dx/dt on the training trajectories: RMS error
+    0.24 % of the largest rate, largest error 2.0 % (measured; at x = 0.974 in the window's
+    saturation, where the state barely moves with the flux)."""
     fld, _ = hp_ckpt
     t = np.linspace(0.0, 2.0, 201)
     x = np.stack([simulate_hp(d, t).x for d in TRAIN_DRIVES])
@@ -344,8 +397,9 @@ def test_hp_rate_is_the_learned_quantity(hp_ckpt) -> None:  # noqa: ANN001
     exact = state_rate_per_s(x, v, HPConfig())
     with torch.no_grad():
         got = fld(torch.from_numpy(x[..., None]).float(), torch.from_numpy(v[..., None]).float())
-    err = np.abs(got[..., 0].numpy() - exact).max() / np.abs(exact).max()
-    assert err < 0.02
+    diff = got[..., 0].numpy() - exact
+    assert np.abs(diff).max() / np.abs(exact).max() < 0.025
+    assert np.sqrt(np.mean(diff**2)) / np.abs(exact).max() < 0.005
 
 
 def test_cli_eval_tables(tmp_path, capsys) -> None:  # noqa: ANN001

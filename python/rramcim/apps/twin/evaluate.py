@@ -274,7 +274,8 @@ def run_hp_evaluation(
         )
     )
     title = (
-        f"HP memristor twin ({path.name}, {info['n_params']} parameters): state NRMSE, "
+        f"HP memristor twin ({path.name}, {fld.cfg.input_mode.value} field, "
+        f"{info['n_params']} parameters): state NRMSE, "
         f"training window {cfg.t_train_s:g} s, horizon {res['horizon_s']:g} s"
     )
     print(_table(rows, title))

@@ -1,10 +1,22 @@
 """Neural ODE dh/dt = f_theta(h, u(t)) with a plain MLP vector field, and its checkpoints.
 
-The vector field (the object the analogue closed-loop solver maps onto crossbars)::
+The vector field (the object the analogue closed-loop solver maps onto crossbars) has one of
+two input modes (:class:`InputMode`). ``CONCAT`` (any number of inputs, or none)::
 
     z_0 = concat((h - h_offset) / h_scale, u / u_scale)       fixed scale constants
     z_k = act(W_k z_{k-1} + b_k),  k = 1..L-1                  act = tanh (or ReLU)
     dh/dt = rate_scale * (W_L z_{L-1} + b_L)                   no activation on the last layer
+
+``AFFINE`` (control-affine, exactly one input): the MLP sees the state only and its output is
+multiplied by the normalised drive::
+
+    z_0 = (h - h_offset) / h_scale
+    dh/dt = rate_scale * (u / u_scale) * (W_L z_{L-1} + b_L)
+
+This is the structure of a drive-affine system such as the HP memristor, ``dw/dt = v(t) G(w)``:
+the field vanishes with the drive, so the state is a function of the drive's flux for *any*
+MLP (also a perturbed one), and a field error changes that function instead of accumulating
+as drift under a zero-mean drive.
 
 ``W_k`` has the ``torch.nn.Linear`` orientation ``[out, in]``. The scale constants are fixed
 (computed once from the training data, never trained) and travel with the checkpoint, so the
@@ -45,6 +57,17 @@ class Activation(enum.Enum):
     def fn(self) -> Callable[[torch.Tensor], torch.Tensor]:
         """The torch function."""
         return torch.tanh if self is Activation.TANH else torch.relu
+
+
+class InputMode(enum.Enum):
+    """How the drive input enters the vector field (see the module docstring).
+
+    ``CONCAT``: the MLP sees ``concat(state, input)``; ``AFFINE``: the MLP sees the state and
+    its output is multiplied by the (single, normalised) input.
+    """
+
+    CONCAT = "concat"
+    AFFINE = "affine"
 
 
 @dataclass(frozen=True)
@@ -98,12 +121,15 @@ class NodeConfig:
         n_input: drive-input dimension, >= 0 (0: autonomous).
         hidden: hidden widths, each >= 1 (at least one hidden layer).
         activation: hidden activation.
+        input_mode: how the input enters (``AFFINE`` needs ``n_input == 1``); checkpoints
+            written before the field existed load as ``CONCAT``.
     """
 
     n_state: int
     n_input: int
     hidden: tuple[int, ...]
     activation: Activation = Activation.TANH
+    input_mode: InputMode = InputMode.CONCAT
 
     def __post_init__(self) -> None:
         if self.n_state < 1:
@@ -114,27 +140,37 @@ class NodeConfig:
             raise ValueError(f"NodeConfig.hidden = {self.hidden!r}: >= 1 layers of width >= 1")
         if not isinstance(self.activation, Activation):
             raise ValueError(f"NodeConfig.activation = {self.activation!r} is not an Activation")
+        if not isinstance(self.input_mode, InputMode):
+            raise ValueError(f"NodeConfig.input_mode = {self.input_mode!r} is not an InputMode")
+        if self.input_mode is InputMode.AFFINE and self.n_input != 1:
+            raise ValueError(
+                f"NodeConfig.input_mode = AFFINE needs n_input = 1, got n_input = {self.n_input}"
+            )
 
     @property
     def widths(self) -> tuple[int, ...]:
-        """Layer widths from input to output."""
-        return (self.n_state + self.n_input, *self.hidden, self.n_state)
+        """Layer widths from input to output (``AFFINE``: the first layer takes the state
+        only)."""
+        n_in = self.n_state if self.input_mode is InputMode.AFFINE else self.n_state + self.n_input
+        return (n_in, *self.hidden, self.n_state)
 
     def to_json(self) -> dict:
-        """JSON-able dict (activation by value)."""
+        """JSON-able dict (activation and input mode by value)."""
         d = asdict(self)
         d["activation"] = self.activation.value
+        d["input_mode"] = self.input_mode.value
         d["hidden"] = list(self.hidden)
         return d
 
     @staticmethod
     def from_json(d: dict) -> NodeConfig:
-        """Inverse of :meth:`to_json`."""
+        """Inverse of :meth:`to_json` (no ``input_mode`` entry: ``CONCAT``)."""
         return NodeConfig(
             n_state=int(d["n_state"]),
             n_input=int(d["n_input"]),
             hidden=tuple(int(w) for w in d["hidden"]),
             activation=Activation(d["activation"]),
+            input_mode=InputMode(d.get("input_mode", InputMode.CONCAT.value)),
         )
 
 
@@ -145,6 +181,7 @@ def vector_field(
     biases: Sequence[torch.Tensor],
     scales: Scales,
     activation: Activation = Activation.TANH,
+    input_mode: InputMode = InputMode.CONCAT,
 ) -> torch.Tensor:
     """dh/dt = f_theta(h, u) for explicit weights (the analogue solver's reference).
 
@@ -156,27 +193,38 @@ def vector_field(
         biases: ``b_k`` [out], k = 1..L.
         scales: the fixed normalisation constants.
         activation: hidden activation (none on the last layer).
+        input_mode: ``CONCAT`` (the first layer takes state and input) or ``AFFINE`` (the
+            first layer takes the state; the output is multiplied by ``u / u_scale``; needs
+            ``scales.n_input == 1``).
 
     Returns:
         dh/dt [..., n_state] in state units per time unit.
     """
     if len(weights) != len(biases) or not weights:
         raise ValueError(f"vector_field: {len(weights)} weights and {len(biases)} biases")
+    affine = input_mode is InputMode.AFFINE
+    if affine and scales.n_input != 1:
+        raise ValueError(f"vector_field: AFFINE needs one input, the scales have {scales.n_input}")
     dt, dev = weights[0].dtype, weights[0].device
     off = torch.tensor(scales.h_offset, dtype=dt, device=dev)
     hs = torch.tensor(scales.h_scale, dtype=dt, device=dev)
     z = (h.to(dt) - off) / hs
+    un = None
     if scales.n_input:
         if u is None:
             raise ValueError("vector_field: this field takes an input u, got None")
         us = torch.tensor(scales.u_scale, dtype=dt, device=dev)
         un = u.to(dt) / us
-        z = torch.cat((z, un.expand(*z.shape[:-1], un.shape[-1])), dim=-1)
+        if not affine:
+            z = torch.cat((z, un.expand(*z.shape[:-1], un.shape[-1])), dim=-1)
     act = activation.fn()
     for W, b in zip(weights[:-1], biases[:-1], strict=True):
         z = act(torch.nn.functional.linear(z, W, b))
     out = torch.nn.functional.linear(z, weights[-1], biases[-1])
-    return out * torch.tensor(scales.rate_scale, dtype=dt, device=dev)
+    out = out * torch.tensor(scales.rate_scale, dtype=dt, device=dev)
+    if affine:
+        out = out * un
+    return out
 
 
 class MLPVectorField(nn.Module):
@@ -218,7 +266,15 @@ class MLPVectorField(nn.Module):
 
     def forward(self, h: torch.Tensor, u: torch.Tensor | None = None) -> torch.Tensor:
         """dh/dt [..., n_state]."""
-        return vector_field(h, u, self.weights(), self.biases(), self.scales, self.cfg.activation)
+        return vector_field(
+            h,
+            u,
+            self.weights(),
+            self.biases(),
+            self.scales,
+            self.cfg.activation,
+            self.cfg.input_mode,
+        )
 
     def n_params(self) -> int:
         """Number of weights and biases."""

@@ -18,8 +18,8 @@ keyed generators; three stages:
 3. full-batch multiple shooting, L-BFGS (strong-Wolfe line search, history 50,
    ``lbfgs_evals`` loss evaluations): every window of ``window_steps`` grid steps starting
    every ``window_stride`` points, same loss. This stage brings the field error to ~0.2 % of
-   its scale, which the extrapolation needs (the HP state is marginally stable: a field error
-   accumulates over every drive period).
+   its scale, which the extrapolation needs (the HP state is marginally stable: with the
+   concat field a field error accumulates over every drive period).
 
 The scale constants are computed from the training data once: HP ``h_offset``/``h_scale`` the
 mid-point / half-range of the state, ``u_scale`` the largest |v|, ``rate_scale`` the largest
@@ -35,10 +35,14 @@ the rounded weights); ``rramcim train twin-hp`` / ``twin-l96`` reproduce them fr
 Shipped results (seed 0, measured when written; ``tests/test_twin.py`` recomputes them and
 holds them to the bounds in brackets):
 
-* HP twin, MLP 2 -> 32 -> 32 -> 1 tanh (1185 parameters), about 1 min of training: state
-  NRMSE (RMSE / std of the truth; max over drives) 0.33 % on the 2 s training window [< 1 %],
-  1.40 % on the extrapolation to 8 s [< 3 %], 0.71 % on the unseen two-tone and pulse drives
-  over 8 s [< 3 %];
+* HP twin, control-affine field ``dx/dt = rate_scale (v / u_scale) MLP(x)`` (the structure
+  of the HP model, ``dx/dt = v G(x)``), MLP 1 -> 32 -> 32 -> 1 tanh (1153 parameters), 1-1.5
+  min of training (54-94 s measured): state NRMSE (RMSE / std of the truth; max over drives)
+  0.20 % on the 2 s training window [< 1 %], 0.20 % on the extrapolation to 8 s [< 3 %],
+  0.19 % on the unseen two-tone and pulse drives over 8 s [< 3 %]. (The earlier concat field
+  ``dx/dt = rate_scale MLP(x, v)``, 2 -> 32 -> 32 -> 1, still available with
+  ``input_mode="concat"``, gave 0.33 / 1.40 / 0.71 %: its field error at v = 0 accumulates
+  as drift, which the affine form rules out.)
 * Lorenz96 twin (N = 6, F = 8), MLP 6 -> 64 -> 64 -> 6 tanh (4998 parameters), about 5 min:
   valid prediction time 4.98 +- 1.76 Lyapunov times over 10 test starts (min 3.16, max 8.19)
   [mean > 3], with lambda_1 = 0.939 per time unit.
@@ -73,6 +77,7 @@ from rramcim.apps.twin.lorenz96 import (
 from rramcim.apps.twin.node import (
     ASSETS,
     Activation,
+    InputMode,
     MLPVectorField,
     NodeConfig,
     Scales,
@@ -164,6 +169,11 @@ def _check_model(cls: str, hidden: tuple[int, ...], activation: str) -> None:
         raise ValueError(f"{cls}.activation = {activation!r} must be 'tanh' or 'relu'")
 
 
+def _check_input_mode(cls: str, input_mode: str) -> None:
+    if input_mode not in [m.value for m in InputMode]:
+        raise ValueError(f"{cls}.input_mode = {input_mode!r} must be 'concat' or 'affine'")
+
+
 def _twin_to_json(cfg) -> dict:  # noqa: ANN001 (HPTwinConfig | L96TwinConfig)
     """JSON-able dict of a twin configuration (tuples as lists, the recipe as its own dict)."""
     d = asdict(cfg)
@@ -188,9 +198,13 @@ class HPTwinConfig:
 
     Attributes:
         device: ground-truth device parameters.
-        hidden: hidden widths of the MLP 2 -> hidden -> 1 (input (x, v), output dx/dt);
-            (32, 32): 1185 weights and biases.
+        hidden: hidden widths of the MLP.
         activation: ``tanh`` (default) or ``relu``.
+        input_mode: ``affine`` (default: ``dx/dt = rate_scale (v / u_scale) MLP(x)``, the
+            MLP 1 -> hidden -> 1 sees the state only; (32, 32): 1153 weights and biases) or
+            ``concat`` (``dx/dt = rate_scale MLP(x, v)``, MLP 2 -> hidden -> 1, 1185).
+            A stored configuration without the field is ``concat`` (the form of the earlier
+            checkpoints).
         dt_s: grid spacing of the data and RK4 step of the twin, (0, 0.1] s.
         t_train_s: training window [0, t_train_s] of every training drive, >= 10 dt_s.
         horizon_factor: evaluation horizon = horizon_factor x t_train_s, > 1.
@@ -202,6 +216,7 @@ class HPTwinConfig:
     device: HPConfig = field(default_factory=HPConfig)
     hidden: tuple[int, ...] = (32, 32)
     activation: str = "tanh"
+    input_mode: str = "affine"
     dt_s: float = 0.01
     t_train_s: float = 2.0
     horizon_factor: float = 4.0
@@ -215,6 +230,7 @@ class HPTwinConfig:
         if not self.horizon_factor > 1:
             raise ValueError(f"HPTwinConfig.horizon_factor = {self.horizon_factor!r} must be > 1")
         _check_model("HPTwinConfig", self.hidden, self.activation)
+        _check_input_mode("HPTwinConfig", self.input_mode)
         n = round(self.t_train_s / self.dt_s)
         if max(self.recipe.window_steps, self.recipe.random_window_steps[1]) >= n:
             raise ValueError(
@@ -224,8 +240,10 @@ class HPTwinConfig:
             )
 
     def node(self) -> NodeConfig:
-        """The MLP size: 2 inputs (x, v), 1 output."""
-        return NodeConfig(1, 1, tuple(self.hidden), Activation(self.activation))
+        """The field: one state x, one drive v, one output dx/dt, in the configured mode."""
+        return NodeConfig(
+            1, 1, tuple(self.hidden), Activation(self.activation), InputMode(self.input_mode)
+        )
 
     def to_json(self) -> dict:
         """JSON-able dict."""
@@ -233,7 +251,9 @@ class HPTwinConfig:
 
     @staticmethod
     def from_json(d: dict) -> HPTwinConfig:
-        """Inverse of :meth:`to_json`."""
+        """Inverse of :meth:`to_json` (no ``input_mode`` entry: ``concat``)."""
+        d = dict(d)
+        d.setdefault("input_mode", InputMode.CONCAT.value)
         return _twin_from_json(HPTwinConfig, d, "device", HPConfig)
 
 
