@@ -33,6 +33,7 @@ Environment: ``RRAMCIM_ODE_RUNS`` (runs of OdeRunsTest, default 6), ``RRAMCIM_OD
 from __future__ import annotations
 
 import dataclasses
+import json
 import logging
 import os
 import random
@@ -209,10 +210,26 @@ def synthetic_scenario(cfg, rng: random.Random, n_runs: int, label: str = "synth
 def workload_scenarios(cfg, rng: random.Random) -> list[Scenario]:  # noqa: ANN001
     """Full runs of the trained workloads that fit this board: on the diffusion board one
     unconditional ring sample (reverse SDE: the NOISE channels) and one conditional letter
-    sample (probability-flow ODE, a random class), 200 integrate ticks each."""
+    sample (probability-flow ODE, a random class), 200 integrate ticks each; on the twin board
+    one HP twin run (300 steps of a training drive from x(0), sampled every step)."""
     from rramcim.apps.diffusion import analog as dha
+    from rramcim.apps.twin import rtl as twin_rtl
 
     out = []
+    tb = twin_rtl.TWIN_BOARD
+    if (cfg.n_chips, cfg.n_addr, cfg.n_state, cfg.tab_depth) == (
+        tb.n_chips,
+        tb.n_addr,
+        tb.n_state,
+        tb.tab_depth,
+    ):
+        from rramcim.apps.twin.analog import drive_samples, hp_solver
+        from rramcim.apps.twin.hp import TRAIN_DRIVES
+
+        solver, mp, _, tcfg = hp_solver(seed=rng.randrange(4))
+        drive = TRAIN_DRIVES[rng.randrange(len(TRAIN_DRIVES))]
+        run, _ = twin_rtl.hp_top_run(mp, tcfg.device.x0, 300, drive_samples([drive]))
+        out.append(Scenario("hp-twin", solver, twin_rtl.HP_CHANNEL_MAP, [run]))
     if (cfg.n_chips, cfg.n_addr, cfg.n_state) == (
         dha.BOARD.n_chips,
         dha.BOARD.n_addr,
@@ -236,6 +253,26 @@ def workload_scenarios(cfg, rng: random.Random) -> list[Scenario]:  # noqa: ANN0
         x0 = prior_samples(1, seed, prior_std=hcfg.prior_std)
         runs = dha.top_runs(exp, mp, x0, [rng.randrange(3)], seed)
         out.append(Scenario("letters", solver, dha.CHANNEL_MAP, runs))
+    return out
+
+
+def batch_scenarios(spec: dict) -> list[Scenario]:
+    """The diffusion samples that ``rramcim sim`` asks for (``RRAMCIM_ODE_BATCH``, a JSON
+    file): per entry the task (``ring`` / ``letters``), sampler mode, seeds, the prior batch
+    size and the sample numbers to run; each run equals that sample of the hardware model."""
+    from rramcim.apps.diffusion import analog as dha
+    from rramcim.apps.diffusion.samplers import prior_samples
+    from rramcim.apps.diffusion.train import load_hku, load_ring
+
+    out = []
+    for e in spec["scenarios"]:
+        net = load_ring()[0] if e["task"] == "ring" else load_hku()[0]["score"]
+        exp = net.analog_export()
+        hw = dha.DiffusionHw(mode=e["mode"], beta_scale=e["beta_scale"])
+        solver, mp = dha.make_solver(exp, hw, seed=e["device_seed"])
+        x0 = prior_samples(e["n_total"], e["seed"], prior_std=e["prior_std"])[e["indices"]]
+        runs = dha.top_runs(exp, mp, x0, e["classes"], e["seed"], indices=e["indices"])
+        out.append(Scenario(e["task"], solver, dha.CHANNEL_MAP, runs))
     return out
 
 
@@ -298,7 +335,7 @@ class OdeBfm:
         self.adapter = self._adapter_cls(
             self.dut.u_macro, self.dut.clk_i, self.dut.rst_ni, self.bank, scen.solver,
             scen.channel_map, n_adc=self.cfg.n_state, adc_bits=self.cfg.adc_bits,
-            t_conv_cyc=self.t_conv,
+            t_conv_cyc=self.t_conv, clk_period_ns=CLK_NS,
         )  # fmt: skip
         self.adapter.start()
 
@@ -450,6 +487,7 @@ class OdeScoreboard(uvm_subscriber):
         self.expect_runs = ConfigDB().get(self, "", "EXPECT_RUNS")
         self.errors: list[str] = []
         self.n = 0
+        self.results: list[dict] = []
 
     def write(self, item: OdeItem) -> None:
         exp = item.expected
@@ -485,6 +523,11 @@ class OdeScoreboard(uvm_subscriber):
         for k, v in want_c.items():
             if c.get(k) != v:
                 errs.append(f"counter {k}: RTL {c.get(k)} != model {v}")
+        self.results.append({
+            "label": item.scen.label, "run_id": item.run.run_id, "match": not errs,
+            "words": item.words, "model_words": want_words, "cycles": item.cycles,
+            "ticks": rc.n_ticks, "overruns": c.get("OVERRUNS", 0),
+        })  # fmt: skip
         if errs:
             self.errors.append(f"{where}: " + "; ".join(errs))
             self.logger.error("%s: %s", where, errs[0])
@@ -601,6 +644,26 @@ class OdeRunsTest(OdeBaseTest):
             (sc, i) for sc in workload_scenarios(self.bfm.cfg, rng) for i in range(len(sc.runs))
         ]
         return super().plan() + extra
+
+
+@pyuvm.test(skip=not os.environ.get("RRAMCIM_ODE_BATCH"))
+class OdeBatchTest(OdeBaseTest):
+    """The diffusion samples of ``rramcim sim`` through the RTL (only with
+    ``RRAMCIM_ODE_BATCH``); every run must equal the hardware model, and the RTL's sample
+    words are written to ``RRAMCIM_ODE_OUT``."""
+
+    def plan(self) -> list[tuple[Scenario, int]]:
+        spec = json.loads(Path(os.environ["RRAMCIM_ODE_BATCH"]).read_text())
+        return [(sc, i) for sc in batch_scenarios(spec) for i in range(len(sc.runs))]
+
+    def report_phase(self) -> None:
+        out = os.environ.get("RRAMCIM_ODE_OUT")
+        if not out:
+            return
+        sb = self.env.scoreboard
+        Path(out).parent.mkdir(parents=True, exist_ok=True)
+        Path(out).write_text(json.dumps({"runs": sb.results, "simulator": cocotb.SIM_NAME,
+                                         "seed": cocotb.RANDOM_SEED}, indent=1))  # fmt: skip
 
 
 @pyuvm.test()
@@ -726,7 +789,8 @@ class OdeExpectFailTest(OdeBaseTest):
 PARAM_SETS = {
     # the diffusion board (rramcim.apps.diffusion.analog.BOARD): 6 quad DACs, two integrators
     "diffusion": {"N_CHIPS": 6, "N_ADDR": 4, "N_STATE": 2, "SMP_FIFO_DEPTH": 16},
-    # the HP twin board: 2 quad DACs, one integrator, SPI mode 0, slower SCLK
+    # the HP twin board (rramcim.apps.twin.rtl.TWIN_BOARD): 2 quad DACs, one integrator,
+    # SPI mode 0, slower SCLK, 1024-entry drive table; a slower ADC
     "twin": {
         "N_CHIPS": 2,
         "N_ADDR": 4,
@@ -734,8 +798,9 @@ PARAM_SETS = {
         "SMP_FIFO_DEPTH": 8,
         "CPHA": 0,
         "CLK_DIV": 3,
+        "TAB_DEPTH": 1024,
         "T_CONV_CYC": 7,
-    },  # fmt: skip
+    },
 }
 
 

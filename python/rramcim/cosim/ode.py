@@ -89,6 +89,13 @@ class OdeMacroAdapter:
         t_conv_cyc: conversion time in clock cycles, >= 1.
         on_event: optional callback with every decoded frame and LDAC pulse (a bench's
             scoreboard), called after the board has taken it.
+        clk_period_ns: the clock period; when given, the adapter sleeps through idle
+            stretches (chip select and LDAC high, no conversion running) until chip select
+            or LDAC falls, a conversion starts or the reset is asserted, and counts the
+            skipped cycles from the simulation time. The pins cannot change unseen in those
+            stretches (every change starts with one of those edges), so the decoded frames
+            are the same; only the bus-idle rules (SCLK at CPOL, no MOSI activity) are not
+            checked while asleep (the DAC driver's own bench checks them).
     """
 
     def __init__(  # noqa: PLR0913
@@ -104,6 +111,7 @@ class OdeMacroAdapter:
         adc_bits: int,
         t_conv_cyc: int = 4,
         on_event: Callable[[SpiFrame | LdacPulse], None] | None = None,
+        clk_period_ns: float | None = None,
     ) -> None:
         cfg = solver.cfg
         if len(channel_map) != cfg.n_channels:
@@ -124,6 +132,7 @@ class OdeMacroAdapter:
         self.channel_map = np.asarray([int(c) for c in channel_map], dtype=np.int64)
         self.n_adc, self.adc_bits, self.t_conv_cyc = n_adc, adc_bits, int(t_conv_cyc)
         self.on_event = on_event
+        self.clk_period_ns = clk_period_ns
         spi = bank.spi
         self.decoder = SpiDecoder(spi.n_chips, spi.cpol, spi.cpha, frame_w=spi.frame_w)
         self.log = OdeMacroLog()
@@ -195,18 +204,37 @@ class OdeMacroAdapter:
             vals.append(int(bits, 2))
         return PinSample(*vals)
 
+    def _idle(self, pins: PinSample) -> bool:
+        return pins.cs_n == 1 and pins.ldac_n == 1 and str(self.shell.adc_start_i.value) == "0"
+
     async def _run(self) -> None:
         from cocotb.simtime import get_sim_time
-        from cocotb.triggers import FallingEdge
+        from cocotb.triggers import FallingEdge, First, RisingEdge
 
         sh = self.shell
         fe = FallingEdge(self.clk)
         pending: tuple[int, int] | None = None  # (due cycle, packed codes)
         done_high = False
         in_reset = False
+        per = self.clk_period_ns
+        last_ns = None
+        skip = False
         while True:
+            if skip:  # asleep until the bus or the ADC wakes up (see clk_period_ns)
+                await First(
+                    FallingEdge(sh.cs_n_i),
+                    FallingEdge(sh.ldac_n_i),
+                    RisingEdge(sh.adc_start_i),
+                    FallingEdge(self.rst_n),
+                )
             await fe
-            self.cycle += 1
+            now = get_sim_time("ns")
+            if per is not None and last_ns is not None:
+                self.cycle += max(1, round((now - last_ns) / per))
+            else:
+                self.cycle += 1
+            last_ns = now
+            skip = False
             cyc = self.cycle
             if done_high:
                 sh.adc_done_o.value = 0
@@ -223,7 +251,8 @@ class OdeMacroAdapter:
                             self.on_event(ev)
                 continue
             in_reset = False
-            for ev in self.decoder.step(self._pins(), cyc, get_sim_time("ns")):
+            pins = self._pins()
+            for ev in self.decoder.step(pins, cyc, now):
                 self._take(ev)
             if pending is not None and cyc == pending[0]:
                 sh.adc_code_o.value = pending[1]
@@ -241,3 +270,4 @@ class OdeMacroAdapter:
                 pending = (cyc + self.t_conv_cyc, pack(codes, self.adc_bits))
             elif st.strip("01"):
                 self._fail(f"adc_start_i = {st} (X/Z) in cycle {cyc}")
+            skip = per is not None and pending is None and not done_high and self._idle(pins)

@@ -327,14 +327,19 @@ def top_runs(
     classes: Sequence[int] | None,
     seed: int,
     first_index: int = 0,
+    indices: Sequence[int] | None = None,
 ) -> list[OdeRun]:
-    """The runs of samples ``first_index ..`` as ``cim_ode_top`` runs (run id = sample index)."""
+    """The runs of samples ``first_index ..`` (or of the sample numbers ``indices``) as
+    ``cim_ode_top`` runs; the run id and the noise seed follow the sample number, so a run
+    equals the same sample of a larger batch."""
     x0 = np.asarray(x0, dtype=np.float64)
+    if indices is not None and len(indices) != x0.shape[0]:
+        raise ValueError(f"top_runs: {len(indices)} indices for {x0.shape[0]} start states")
     tab = table(mp)
     out = []
     for i in range(x0.shape[0]):
         c = None if classes is None else int(classes[i])
-        idx = first_index + i
+        idx = first_index + i if indices is None else int(indices[i])
         out.append(OdeRun(channels(exp, mp, x0[i], c), tab, mp.hw.runcfg(run_seed(seed, idx)), idx))
     return out
 
