@@ -9,9 +9,9 @@ Modules:
     evaluate: NRMSE on training window / extrapolation / unseen drives (HP), valid prediction
         time in Lyapunov times (Lorenz96); the tables of ``rramcim eval twin-hp|twin-l96``.
 
-Shipped checkpoints: ``assets/twin_hp.npz`` (control-affine MLP 1 -> 32 -> 32 -> 1 (the drive multiplies its output), tanh) and
-``assets/twin_l96.npz`` (6 -> 64 -> 64 -> 6, tanh); ``rramcim train twin-hp|twin-l96``
-reproduces them from their seed.
+Shipped checkpoints: ``assets/twin_hp.npz`` (control-affine: the drive multiplies the output
+of an MLP 1 -> 32 -> 32 -> 1, tanh) and ``assets/twin_l96.npz`` (6 -> 64 -> 64 -> 6, tanh);
+``rramcim train twin-hp|twin-l96`` reproduces them from their seed.
 
 For an analogue (crossbar) solver built on these models:
 
