@@ -32,8 +32,12 @@ help: ## list targets and variables
 	@echo "  PRIME_SAMPLES=N       N-Digits samples of 'make sim' through the PRIME top (default 100,"
 	@echo "                        0 skips PRIME)"
 	@echo "  PRIME_SIM=...         simulator of the PRIME top in 'make sim' (default verilator)"
-	@echo "  PRIME_CROSS_SAMPLES=N samples that also run on the other simulator (default 10;"
+	@echo "  PRIME_CROSS_SAMPLES=N samples that also run on the other simulator (default 4;"
 	@echo "                        100 runs the full set on Icarus as well, about 20 min more)"
+	@echo "  ODE_SAMPLES=N         diffusion ring samples of 'make sim' through the ODE top"
+	@echo "                        (default 8, plus N/4 of each letter and one HP twin run;"
+	@echo "                        0 skips the twins and diffusion)"
+	@echo "  ODE_SIM=...           simulator of the ODE top in 'make sim' (default verilator)"
 	@echo "  PYTHON=python3.11     interpreter used to create $(VENV)"
 
 bootstrap: ## create .venv and install simulators and packages (done by every target)
@@ -42,7 +46,8 @@ bootstrap: ## create .venv and install simulators and packages (done by every ta
 sim: bootstrap ## run every workload end to end on SIM, print the summary, write build/report/
 	$(PY) -m rramcim.cli sim --sim $(SIM) --vectors $(VECTORS) $(if $(SEED),--seed $(SEED),) \
 	  $(if $(PRIME_SAMPLES),--prime-samples $(PRIME_SAMPLES),) $(if $(PRIME_SIM),--prime-sim $(PRIME_SIM),) \
-	  $(if $(PRIME_CROSS_SAMPLES),--prime-cross-samples $(PRIME_CROSS_SAMPLES),)
+	  $(if $(PRIME_CROSS_SAMPLES),--prime-cross-samples $(PRIME_CROSS_SAMPLES),) \
+	  $(if $(ODE_SAMPLES),--ode-samples $(ODE_SAMPLES),) $(if $(ODE_SIM),--ode-sim $(ODE_SIM),)
 
 test: bootstrap lint synth ## full regression: unit tests and every cocotb bench on both simulators
 	$(PY) -m pytest -n $(JOBS) -m "not slow" tests tb

@@ -136,6 +136,28 @@ def cmd_sim(args: argparse.Namespace) -> int:
         print(
             _table(prime_summary_rows(prime), "PRIME (N-Digits; software / hardware model / RTL)")
         )
+    ode_ok = True
+    if args.ode_samples > 0:
+        from rramcim.apps.ode_sim import ode_summary_rows, projection_summary, run_ode_sim
+
+        ode_sim = args.ode_sim or args.sim
+        ode, ode_ok = run_ode_sim(
+            out_dir,
+            sim=ode_sim,
+            n_ring=args.ode_samples,
+            n_letters=max(1, args.ode_samples // 4),
+            cross_sim="icarus" if ode_sim == "verilator" else "verilator",
+            n_cross=1,
+            seed=args.seed or 0,
+            log=lambda m: print(m, flush=True),
+        )
+        print(
+            _table(
+                ode_summary_rows(ode),
+                "Neural-ODE twins and diffusion (software / hardware model / RTL)",
+            )
+        )
+        print(projection_summary(ode))
     from rramcim.report.html import write_report
 
     page = write_report(out_dir)
@@ -149,6 +171,12 @@ def cmd_sim(args: argparse.Namespace) -> int:
     if not prime_ok:
         print(
             "rramcim sim: FAILED (PRIME RTL subset differs from the hardware model)",
+            file=sys.stderr,
+        )
+        return 1
+    if not ode_ok:
+        print(
+            "rramcim sim: FAILED (an ODE / diffusion RTL run differs from the hardware model)",
             file=sys.stderr,
         )
         return 1
@@ -277,6 +305,15 @@ def cmd_train(args: argparse.Namespace) -> int:
             cfg = replace(cfg, recipe=replace(cfg.recipe, seed=args.seed))
             twin.train_l96(cfg, out or twin.L96_ASSET)
         return 0
+    if args.workload in ("diffusion-ring", "diffusion-hku"):
+        from rramcim.apps.diffusion import train as dtrain
+
+        out = Path(args.out) if args.out else None
+        if args.workload == "diffusion-ring":
+            dtrain.train_ring(dtrain.RingConfig(), out or dtrain.RING_ASSET, log=print)
+        else:
+            dtrain.train_hku(dtrain.HKUConfig(), out or dtrain.HKU_ASSET, log=print)
+        return 0
     print(f"rramcim train: unknown workload {args.workload!r}", file=sys.stderr)
     return 2
 
@@ -291,6 +328,15 @@ def cmd_eval(args: argparse.Namespace) -> int:
             run_hp_evaluation(out_dir=out_dir)
         else:
             run_l96_evaluation(n_starts=args.samples or 10, out_dir=out_dir)
+        return 0
+    if args.workload in ("diffusion-ring", "diffusion-hku"):
+        from rramcim.apps.diffusion.evaluate import run_hku_evaluation, run_ring_evaluation
+
+        out_dir = str(Path(args.out) / "sim")
+        if args.workload == "diffusion-ring":
+            run_ring_evaluation(out_dir=out_dir)
+        else:
+            run_hku_evaluation(out_dir=out_dir)
         return 0
     if args.workload == "inpaint":
         from rramcim.apps.prime.inpaint import run_inpaint_evaluation
@@ -316,13 +362,17 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+WORKLOADS = ["prime", "inpaint", "twin-hp", "twin-l96", "diffusion-ring", "diffusion-hku"]
+"""Workloads of ``rramcim train`` and ``rramcim eval``."""
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``rramcim`` command."""
     ap = argparse.ArgumentParser(prog="rramcim", description=__doc__.splitlines()[0])
     sub = ap.add_subparsers(dest="cmd", required=True)
 
     t = sub.add_parser("train", help="train a workload and write its checkpoint")
-    t.add_argument("workload", choices=["prime", "inpaint", "twin-hp", "twin-l96"])
+    t.add_argument("workload", choices=WORKLOADS)
     t.add_argument(
         "--data",
         default=str(BUILD / "data" / "ndigits"),
@@ -341,7 +391,7 @@ def main(argv: list[str] | None = None) -> int:
     t.set_defaults(func=cmd_train)
 
     e = sub.add_parser("eval", help="software baseline vs hardware model of a workload")
-    e.add_argument("workload", choices=["prime", "inpaint", "twin-hp", "twin-l96"])
+    e.add_argument("workload", choices=WORKLOADS)
     e.add_argument("--data", default=str(BUILD / "data" / "ndigits"))
     e.add_argument(
         "--samples",
@@ -391,9 +441,23 @@ def main(argv: list[str] | None = None) -> int:
     s.add_argument(
         "--prime-cross-samples",
         type=int,
-        default=int(os.environ.get("PRIME_CROSS_SAMPLES", 10)),
-        help="of those samples, how many also run on the other simulator (default 10; "
+        default=int(os.environ.get("PRIME_CROSS_SAMPLES", 4)),
+        help="of those samples, how many also run on the other simulator (default 4; "
         "100 with --prime-sim verilator gives the full set on Icarus too)",
+    )
+    s.add_argument(
+        "--ode-samples",
+        type=int,
+        default=int(os.environ.get("ODE_SAMPLES", 8)),
+        help="ring samples of the diffusion batch through the ODE top (default 8, with a "
+        "quarter as many of each letter and one HP twin run; 0 skips the ODE workloads)",
+    )
+    s.add_argument(
+        "--ode-sim",
+        default=os.environ.get("ODE_SIM", "verilator"),
+        choices=["icarus", "verilator"],
+        help="simulator of the ODE top (default verilator; one ring and one letter sample "
+        "also run on the other simulator)",
     )
     s.add_argument(
         "--prime-shards",

@@ -257,15 +257,28 @@ def workload_scenarios(cfg, rng: random.Random) -> list[Scenario]:  # noqa: ANN0
 
 
 def batch_scenarios(spec: dict) -> list[Scenario]:
-    """The diffusion samples that ``rramcim sim`` asks for (``RRAMCIM_ODE_BATCH``, a JSON
-    file): per entry the task (``ring`` / ``letters``), sampler mode, seeds, the prior batch
-    size and the sample numbers to run; each run equals that sample of the hardware model."""
+    """The runs that ``rramcim sim`` asks for (``RRAMCIM_ODE_BATCH``, a JSON file): per entry
+    the task (``ring`` / ``letters``: sampler mode, seeds, the prior batch size and the sample
+    numbers to run, each equal to that sample of the hardware model; ``hp``: programming seed,
+    drive number, steps and run id of one HP twin run)."""
     from rramcim.apps.diffusion import analog as dha
     from rramcim.apps.diffusion.samplers import prior_samples
     from rramcim.apps.diffusion.train import load_hku, load_ring
 
     out = []
     for e in spec["scenarios"]:
+        if e["task"] == "hp":
+            from rramcim.apps.twin import rtl as twin_rtl
+            from rramcim.apps.twin.analog import drive_samples, hp_solver
+            from rramcim.apps.twin.hp import TRAIN_DRIVES, UNSEEN_DRIVES
+
+            solver, mp, _, tcfg = hp_solver(seed=e["device_seed"])
+            drive = (TRAIN_DRIVES + UNSEEN_DRIVES)[e["drive"]]
+            run, _ = twin_rtl.hp_top_run(
+                mp, tcfg.device.x0, e["n_steps"], drive_samples([drive]), run_id=e["run_id"]
+            )
+            out.append(Scenario("hp", solver, twin_rtl.HP_CHANNEL_MAP, [run]))
+            continue
         net = load_ring()[0] if e["task"] == "ring" else load_hku()[0]["score"]
         exp = net.analog_export()
         hw = dha.DiffusionHw(mode=e["mode"], beta_scale=e["beta_scale"])

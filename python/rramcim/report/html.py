@@ -218,6 +218,39 @@ def _prime_part(build: Path, rep: Path) -> str:
     return out
 
 
+ODE_IMAGES = ("ode_ring.png", "ode_letters.png", "ode_hp.png")
+
+
+def _ode_part(build: Path, rep: Path) -> str:
+    """Twins and diffusion from ``<build>/sim/ode_summary.json``; copies their plots."""
+    import shutil
+
+    sim = build / "sim"
+    f = sim / "ode_summary.json"
+    if not f.exists():
+        return ""
+    from rramcim.apps.ode_sim import ode_summary_rows
+
+    s = json.loads(f.read_text())
+    parts = [
+        "<h2>Neural-ODE twins and score-based diffusion (closed-loop analogue solver)</h2>",
+        "<p>cim_ode_top RTL (sequencer, SPI DAC driver, ADC interface, sample FIFO) with the "
+        "Python solver board attached (DAC registers, programmed crossbar MLP with analogue "
+        "activations, integrators, state ADC). Level 1: software Euler / neural ODE; level 2: "
+        "the hardware model (the sequencer's channel programs, the DAC codes and the solver "
+        "model); level 3: RTL co-simulation, every SPI frame, LDAC tick and sample word equal "
+        "to level 2.</p>",
+        _table_html(ode_summary_rows(s)),
+    ]
+    for im in ODE_IMAGES:
+        if (sim / im).exists():
+            shutil.copyfile(sim / im, rep / im)
+            parts.append(f'<img src="{im}" alt="{im}">')
+    parts.append("<h3>Speed and energy projections (rramcim.cost.ode)</h3>")
+    parts.append("<pre>" + html.escape(s.get("projection_table", "")) + "</pre>")
+    return "".join(parts)
+
+
 def write_report(build: Path) -> Path:
     """Write ``<build>/report/index.html`` from ``<build>/sim/*.json``; returns its path."""
     from rramcim.cli import energy_rows, summary_text
@@ -267,6 +300,7 @@ def write_report(build: Path) -> Path:
         parts.append(_table_html([(k, f"{v:.3e} J") for k, v in e["energy_J"].items()]))
         parts.append("<pre>" + html.escape(default_cost_model().ops.table()) + "</pre>")
     parts.append(_prime_part(build, rep))
+    parts.append(_ode_part(build, rep))
     bjson = build / "bench" / "mvm.json"
     if bjson.exists():
         rows = json.loads(bjson.read_text())
