@@ -1,7 +1,8 @@
 """Cost model of analogue RRAM compute-in-memory: energy, latency, digital baseline.
 
 See :mod:`rramcim.cost.model` for the charging rule and :mod:`rramcim.cost.presets`
-for the cited constants.
+for the cited constants; :mod:`rramcim.cost.ode` projects the closed-loop analogue solver
+against a digital solver.
 
 Example:
     >>> from rramcim.cost import default_cost_model, mvm_counts
@@ -26,6 +27,18 @@ from rramcim.cost.model import (
     conversion_energy_J,
     mvm_counts,
 )
+from rramcim.cost.ode import (
+    RRAM_180NM_LOOP,
+    AnalogConstants,
+    AnalogSolve,
+    DigitalSolve,
+    MlpSpec,
+    OdeProjection,
+    diffusion_projection,
+    project,
+    render_table,
+    twin_projection,
+)
 from rramcim.cost.presets import (
     A100_FP32,
     A100_FP32_FMA,
@@ -41,10 +54,16 @@ __all__ = [
     "PRESETS",
     "RRAM_40NM_NF",
     "RRAM_40NM_NF_TIMING",
+    "RRAM_180NM_LOOP",
+    "AnalogConstants",
+    "AnalogSolve",
     "CostModel",
     "DigitalBaseline",
+    "DigitalSolve",
     "EnergyBreakdown",
     "Gain",
+    "MlpSpec",
+    "OdeProjection",
     "OpCounts",
     "OpEnergies",
     "PaperLayerCost",
@@ -52,5 +71,9 @@ __all__ = [
     "cell_read_energy_J",
     "conversion_energy_J",
     "default_cost_model",
+    "diffusion_projection",
     "mvm_counts",
+    "project",
+    "render_table",
+    "twin_projection",
 ]
