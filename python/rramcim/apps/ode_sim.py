@@ -360,6 +360,15 @@ def ode_summary_rows(s: dict) -> list[tuple[str, str]]:
             f"{r['ode']['hardware']['radius_mean']:.3f}",
         ),
         (
+            "ring RTL subset: samples, mean radius",
+            f"{len(rtl['ring_samples'])}, "
+            + (
+                f"{float(np.linalg.norm(np.asarray(rtl['ring_samples']), axis=1).mean()):.3f}"
+                if rtl["ring_samples"]
+                else "-"
+            ),
+        ),
+        (
             "letters accuracy software / hardware / RTL",
             f"{100 * lt['software']['mean']:.1f} / {100 * lt['hardware']['mean']:.1f} / "
             + (f"{100 * rtl['letter_accuracy']['mean']:.1f} %" if rtl["letter_accuracy"] else "-"),
