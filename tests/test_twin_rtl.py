@@ -40,3 +40,19 @@ def test_limits(chip) -> None:  # noqa: ANN001
     u = drive_samples([TRAIN_DRIVES[0]])
     with pytest.raises(ValueError, match="drive table"):
         hp_top_run(mp, cfg.device.x0, MAX_TICKS, u)
+
+
+def test_l96_program_is_constant_channels_and_matches_run_twin() -> None:
+    from rramcim.apps.twin.analog import l96_solver
+    from rramcim.apps.twin.evaluate import l96_test_starts
+    from rramcim.apps.twin.rtl import L96_BOARD, L96_CHANNEL_MAP, l96_top_run
+
+    solver, mp, _, cfg = l96_solver(seed=0)
+    h0 = l96_test_starts(cfg, 2)[1]
+    run, codes = l96_top_run(mp, h0, 40, run_id=2)
+    assert all(run.channels[c].mode == ode_seq.Mode.CONST for c in L96_CHANNEL_MAP)
+    (res,) = ode_top.simulate(L96_BOARD, [run], solver, L96_CHANNEL_MAP)
+    ref = run_twin(solver, mp, h0[None], 40, None, run_ids=[2])
+    h = mp.V_to_h(res.states() * solver.cfg.adc_lsb_V)
+    assert h.shape == (40, 6)
+    assert np.array_equal(h, ref[1:, 0])

@@ -211,7 +211,8 @@ def workload_scenarios(cfg, rng: random.Random) -> list[Scenario]:  # noqa: ANN0
     """Full runs of the trained workloads that fit this board: on the diffusion board one
     unconditional ring sample (reverse SDE: the NOISE channels) and one conditional letter
     sample (probability-flow ODE, a random class), 200 integrate ticks each; on the twin board
-    one HP twin run (300 steps of a training drive from x(0), sampled every step)."""
+    one HP twin run (300 steps of a training drive from x(0), sampled every step); on the
+    Lorenz96 board one run of 150 steps from a test start."""
     from rramcim.apps.diffusion import analog as dha
     from rramcim.apps.twin import rtl as twin_rtl
 
@@ -230,6 +231,15 @@ def workload_scenarios(cfg, rng: random.Random) -> list[Scenario]:  # noqa: ANN0
         drive = TRAIN_DRIVES[rng.randrange(len(TRAIN_DRIVES))]
         run, _ = twin_rtl.hp_top_run(mp, tcfg.device.x0, 300, drive_samples([drive]))
         out.append(Scenario("hp-twin", solver, twin_rtl.HP_CHANNEL_MAP, [run]))
+    lb = twin_rtl.L96_BOARD
+    if (cfg.n_chips, cfg.n_addr, cfg.n_state) == (lb.n_chips, lb.n_addr, lb.n_state):
+        from rramcim.apps.twin.analog import l96_solver
+        from rramcim.apps.twin.evaluate import l96_test_starts
+
+        solver, mp, _, lcfg = l96_solver(seed=rng.randrange(4))
+        h0 = l96_test_starts(lcfg, 3)[rng.randrange(3)]
+        run, _ = twin_rtl.l96_top_run(mp, h0, 150)
+        out.append(Scenario("l96-twin", solver, twin_rtl.L96_CHANNEL_MAP, [run]))
     if (cfg.n_chips, cfg.n_addr, cfg.n_state) == (
         dha.BOARD.n_chips,
         dha.BOARD.n_addr,
@@ -267,6 +277,16 @@ def batch_scenarios(spec: dict) -> list[Scenario]:
 
     out = []
     for e in spec["scenarios"]:
+        if e["task"] == "l96":
+            from rramcim.apps.twin import rtl as twin_rtl
+            from rramcim.apps.twin.analog import l96_solver
+            from rramcim.apps.twin.evaluate import l96_test_starts
+
+            solver, mp, _, lcfg = l96_solver(seed=e["device_seed"])
+            h0 = l96_test_starts(lcfg, e["start"] + 1)[e["start"]]
+            run, _ = twin_rtl.l96_top_run(mp, h0, e["n_steps"], run_id=e["run_id"])
+            out.append(Scenario("l96", solver, twin_rtl.L96_CHANNEL_MAP, [run]))
+            continue
         if e["task"] == "hp":
             from rramcim.apps.twin import rtl as twin_rtl
             from rramcim.apps.twin.analog import drive_samples, hp_solver
@@ -802,6 +822,8 @@ class OdeExpectFailTest(OdeBaseTest):
 PARAM_SETS = {
     # the diffusion board (rramcim.apps.diffusion.analog.BOARD): 6 quad DACs, two integrators
     "diffusion": {"N_CHIPS": 6, "N_ADDR": 4, "N_STATE": 2, "SMP_FIFO_DEPTH": 16},
+    # the Lorenz96 board (rramcim.apps.twin.rtl.L96_BOARD): 4 quad DACs, six integrators
+    "l96": {"N_CHIPS": 4, "N_ADDR": 4, "N_STATE": 6, "SMP_FIFO_DEPTH": 16},
     # the HP twin board (rramcim.apps.twin.rtl.TWIN_BOARD): 2 quad DACs, one integrator,
     # SPI mode 0, slower SCLK, 1024-entry drive table; a slower ADC
     "twin": {

@@ -147,6 +147,8 @@ def run_ode_sim(
     ]  # fmt: skip
     hp_steps = 300
     hp_sc = [{"task": "hp", "device_seed": 0, "drive": 0, "n_steps": hp_steps, "run_id": 0}]
+    l96_steps = 500
+    l96_sc = [{"task": "l96", "device_seed": 0, "start": 0, "n_steps": l96_steps, "run_id": 0}]
     ok = True
     rtl: dict = {}
     t1 = time.perf_counter()
@@ -155,6 +157,8 @@ def run_ode_sim(
     rtl["diffusion"], e1 = run_batch(sim_dir, sim, "diffusion", diff_sc, f"diffusion_{sim}")
     log(f"rramcim sim: one HP twin run ({hp_steps} steps) through cim_ode_top on {sim} ...")
     rtl["twin"], e2 = run_batch(sim_dir, sim, "twin", hp_sc, f"twin_{sim}")
+    log(f"rramcim sim: one Lorenz96 twin run ({l96_steps} steps) through cim_ode_top on {sim} ...")
+    rtl["l96"], e4 = run_batch(sim_dir, sim, "l96", l96_sc, f"l96_{sim}")
     cross = None
     if cross_sim and n_cross > 0:
         cs = [dict(diff_sc[0], indices=ring_idx[:n_cross]),
@@ -165,7 +169,7 @@ def run_ode_sim(
         if e3 or cross is None or not all(r["match"] for r in cross["runs"]):
             ok = False
     t_rtl = time.perf_counter() - t1
-    for k, e in (("diffusion", e1), ("twin", e2)):
+    for k, e in (("diffusion", e1), ("twin", e2), ("l96", e4)):
         if e or rtl[k] is None or not all(r["match"] for r in rtl[k]["runs"]):
             ok = False
     # decode the RTL samples and check them against the hardware model's
@@ -213,6 +217,31 @@ def run_ode_sim(
         hp_rtl = {"steps": hp_steps, "drive": drive.name, "nrmse": nrmse(h_rtl, truth),
                   "equal_to_model": bool(same_hp), "h": h_rtl.tolist(),
                   "truth": truth.tolist()}  # fmt: skip
+    # Lorenz96 through the RTL: valid prediction time of the RTL run from test start 0
+    l96_rtl = None
+    if rtl["l96"]:
+        from rramcim.apps.twin.evaluate import l96_test_starts
+        from rramcim.apps.twin.lorenz96 import simulate_l96, valid_prediction_time
+        from rramcim.apps.twin.node import load_checkpoint
+        from rramcim.apps.twin.train import L96_ASSET
+
+        lsolver, lmp, _, lcfg = twa.l96_solver(seed=0)
+        h0 = l96_test_starts(lcfg, 1)[0]
+        w = rtl["l96"]["runs"][0]["words"]
+        n_s = lcfg.system.n
+        codes = np.array([[_signed(v) for v in w[i + 1 : i + 1 + n_s]]
+                          for i in range(0, len(w), n_s + 1)])  # fmt: skip
+        h_rtl = lmp.V_to_h(codes * lsolver.cfg.adc_lsb_V)
+        ref_l96 = twa.run_twin(lsolver, lmp, h0[None], l96_steps)[1:, 0]
+        same_l96 = h_rtl.shape == ref_l96.shape and np.array_equal(h_rtl, ref_l96)
+        ok = ok and same_l96
+        _, linfo = load_checkpoint(L96_ASSET)
+        lam, rms = float(linfo["lyapunov"]["lambda1"]), float(linfo["attractor_rms"])
+        t = np.arange(l96_steps + 1) * lcfg.dt
+        truth = simulate_l96(h0, t, lcfg.system)
+        # the start state, then the RTL's samples (the RTL samples after every step)
+        vpt = valid_prediction_time(np.vstack([h0[None], h_rtl]), truth, t, rms, 0.4) * lam
+        l96_rtl = {"steps": l96_steps, "vpt_lyap": float(vpt), "equal_to_model": bool(same_l96)}
     # -- projections
     from rramcim.cost.ode import diffusion_projection, render_table, twin_projection
 
@@ -240,7 +269,8 @@ def run_ode_sim(
                 "cross_sim": cross_sim,
                 "decoded_equal_to_model": bool(same),
                 "hp": hp_rtl,
-                "errors": [e for e in (e1, e2) if e],
+                "l96": l96_rtl,
+                "errors": [e for e in (e1, e2, e4) if e],
             },
             "projections": [
                 {
@@ -381,6 +411,10 @@ def ode_summary_rows(s: dict) -> list[tuple[str, str]]:
         (
             "HP RTL run (3 s, drive 0): NRMSE",
             f"{100 * rtl['hp']['nrmse']:.2f} %" if rtl.get("hp") else "-",
+        ),
+        (
+            "L96 RTL run (start 0): valid time",
+            f"{rtl['l96']['vpt_lyap']:.2f} Lyapunov times" if rtl.get("l96") else "-",
         ),
         (
             "L96 valid time software / analogue (Lyapunov times)",
