@@ -73,6 +73,9 @@ def test_trace_frames_ticks_samples(solver: OdeSolver) -> None:
     assert len(w) == 3 * 3
     assert w[0] & ((1 << top.TICK_W) - 1) == t0 + 4
     assert np.array_equal(res.states()[0] % (1 << 32), np.array(w[1:3]))
+    assert np.array_equal(top.sample_codes(w, CFG.n_state), res.states())
+    with pytest.raises(ValueError, match="not samples of 3"):
+        top.sample_codes(w[:-1], CFG.n_state)
 
 
 def test_batch_equals_single_runs(solver: OdeSolver) -> None:

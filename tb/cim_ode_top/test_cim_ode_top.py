@@ -128,18 +128,7 @@ def synthetic_scenario(cfg, rng: random.Random, n_runs: int, label: str = "synth
     n_noise = lay["noise"].stop - lay["noise"].start
     head = chosen[: len(chosen) - n_noise]
     rng.shuffle(head)
-    cmap = head + chosen[len(chosen) - n_noise :]
-    order = [n for n in ("init", "input", "coef_a", "coef_b", "embed") if n in lay]
-    cmap_by_role = {}
-    pos = 0
-    for name in order:
-        sl = lay[name]
-        cmap_by_role[name] = cmap[pos : pos + sl.stop - sl.start]
-        pos += sl.stop - sl.start
-    cmap_by_role["noise"] = cmap[pos:]
-    cmap = [0] * scfg.n_channels
-    for name, sl in lay.items():
-        cmap[sl] = cmap_by_role[name]
+    cmap = head + chosen[len(chosen) - n_noise :]  # the layout lists the noise channels last
     spares = [ch for ch in range(cfg.n_ch) if ch not in cmap]
     role = {}
     for name, sl in lay.items():

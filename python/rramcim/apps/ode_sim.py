@@ -30,6 +30,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from rramcim.golden.ode_top import sample_codes
+
 REPO = Path(__file__).resolve().parents[3]
 RING_N = 2000
 LETTERS_N_PER_CLASS = 200
@@ -76,14 +78,6 @@ def run_batch(
     if not res.exists():
         return None, err or "the bench wrote no result"
     return json.loads(res.read_text()), err
-
-
-def _signed(w: int) -> int:
-    return w - (1 << 32) if w >> 31 else w
-
-
-def _final_codes(words: list[int], n_state: int) -> list[int]:
-    return [_signed(w) for w in words[-n_state:]]
 
 
 def run_ode_sim(
@@ -176,9 +170,9 @@ def run_ode_sim(
     hwd = dha.DiffusionHw()
     lsb = dha.hw_mapping(ring_net.analog_export(), hwd).solver_cfg.adc_lsb_V / hwd.g_x_V
     runs = rtl["diffusion"]["runs"] if rtl["diffusion"] else []
-    x_ring = np.array([_final_codes(r["words"], 2) for r in runs if r["label"] == "ring"]) * lsb
-    x_let = np.array([_final_codes(r["words"], 2) for r in runs if r["label"] == "letters"])
-    x_let = x_let * lsb
+    final = {lab: np.array([sample_codes(r["words"], 2)[-1] for r in runs if r["label"] == lab])
+             for lab in ("ring", "letters")}  # fmt: skip
+    x_ring, x_let = final["ring"] * lsb, final["letters"] * lsb
     hw_ring = ring["ode"]["samples"]["hardware"].numpy()[ring_idx]
     hw_let = let["samples"]["hardware"].numpy()[let_idx]
     same = (
@@ -205,8 +199,8 @@ def run_ode_sim(
     hp_rtl = None
     if rtl["twin"]:
         w = rtl["twin"]["runs"][0]["words"]
-        codes = np.array([_signed(v) for v in w[1::2]])
-        h_rtl = mp.V_to_h(codes[:, None] * solver.cfg.adc_lsb_V)[:, 0]
+        codes = sample_codes(w, 1)
+        h_rtl = mp.V_to_h(codes * solver.cfg.adc_lsb_V)[:, 0]
         same_hp = h_rtl.shape == ref.shape and np.array_equal(h_rtl, ref)
         ok = ok and same_hp
         from rramcim.apps.twin.evaluate import nrmse
@@ -222,25 +216,21 @@ def run_ode_sim(
     if rtl["l96"]:
         from rramcim.apps.twin.evaluate import l96_test_starts
         from rramcim.apps.twin.lorenz96 import simulate_l96, valid_prediction_time
-        from rramcim.apps.twin.node import load_checkpoint
-        from rramcim.apps.twin.train import L96_ASSET
 
         lsolver, lmp, _, lcfg = twa.l96_solver(seed=0)
         h0 = l96_test_starts(lcfg, 1)[0]
         w = rtl["l96"]["runs"][0]["words"]
-        n_s = lcfg.system.n
-        codes = np.array([[_signed(v) for v in w[i + 1 : i + 1 + n_s]]
-                          for i in range(0, len(w), n_s + 1)])  # fmt: skip
+        codes = sample_codes(w, lcfg.system.n)
         h_rtl = lmp.V_to_h(codes * lsolver.cfg.adc_lsb_V)
         ref_l96 = twa.run_twin(lsolver, lmp, h0[None], l96_steps)[1:, 0]
         same_l96 = h_rtl.shape == ref_l96.shape and np.array_equal(h_rtl, ref_l96)
         ok = ok and same_l96
-        _, linfo = load_checkpoint(L96_ASSET)
-        lam, rms = float(linfo["lyapunov"]["lambda1"]), float(linfo["attractor_rms"])
+        lsw = l96["software"]  # the checkpoint's exponent and attractor RMS, and the threshold
+        lam, rms, thr = lsw["lambda1"], lsw["attractor_rms"], lsw["threshold"]
         t = np.arange(l96_steps + 1) * lcfg.dt
         truth = simulate_l96(h0, t, lcfg.system)
         # the start state, then the RTL's samples (the RTL samples after every step)
-        vpt = valid_prediction_time(np.vstack([h0[None], h_rtl]), truth, t, rms, 0.4) * lam
+        vpt = valid_prediction_time(np.vstack([h0[None], h_rtl]), truth, t, rms, thr) * lam
         l96_rtl = {"steps": l96_steps, "vpt_lyap": float(vpt), "equal_to_model": bool(same_l96)}
     # -- projections
     from rramcim.cost.ode import diffusion_projection, render_table, twin_projection

@@ -245,6 +245,19 @@ class OdeRunResult:
         return np.array([s.codes for s in self.samples], dtype=np.int64)
 
 
+def sample_codes(words: Sequence[int], n_state: int) -> np.ndarray:
+    """The signed state codes ``[n_samples, n_state]`` of SMP_DATA words (the inverse of
+    :meth:`OdeSample.words`: each sample is ``{flags, tick}`` then ``n_state`` codes).
+
+    Raises:
+        ValueError: a word count that is not a whole number of samples.
+    """
+    if len(words) % (n_state + 1):
+        raise ValueError(f"sample_codes: {len(words)} words are not samples of {n_state + 1}")
+    w = np.asarray(words, dtype=np.int64).reshape(-1, n_state + 1)[:, 1:]
+    return np.where(w >= 1 << 31, w - (1 << 32), w)
+
+
 def config_writes(cfg: OdeTopConfig, run: OdeRun) -> list[tuple[int, int]]:
     """The register writes ``(index, value)`` that configure ``run`` (then write CMD START).
 

@@ -252,11 +252,6 @@ def make_solver(
 
 
 # ------------------------------------------------------------------------------ sequencer
-def _norm(v: float) -> float:
-    """Clamp a normalised DAC value to the Q1.15 range."""
-    return min(max(v, -1.0), 1.0 - 2.0**-15)
-
-
 def channels(
     exp: Mapping, mp: HwMapping, x0: Sequence[float], cls: int | None, cfg: OdeTopConfig = BOARD
 ) -> tuple[ChannelCfg, ...]:
@@ -275,7 +270,7 @@ def channels(
     ch[CH_A] = ChannelCfg(ode_seq.Mode.RAMP, *ramp_regs(ka * beta_k0, ka * slope_beta))
     ch[CH_B] = ChannelCfg(ode_seq.Mode.RAMP, *ramp_regs(kb * beta_k0, kb * slope_beta))
     for i, c in zip(CH_INIT, x0, strict=True):
-        ch[i] = ChannelCfg(ode_seq.Mode.CONST, u16(q15(_norm(hw.g_x_V * float(c) / v_fs))))
+        ch[i] = ChannelCfg(ode_seq.Mode.CONST, u16(q15(hw.g_x_V * float(c) / v_fs)))
     f = exp["freqs"].double().numpy()
     ce = exp.get("class_embed")
     if ce is not None and cls is None:
@@ -290,7 +285,7 @@ def channels(
         phase0 = fj * (hw.t_start + k0 * hw.d_sigma) + (0.25 if j >= len(f) else 0.0)
         ch[chn] = ChannelCfg(
             ode_seq.Mode.SINE,
-            *sine_regs(-fj * hw.d_sigma, phase0 % 1.0, 1.0 / g_e, _norm(off_e[j] / g_e)),
+            *sine_regs(-fj * hw.d_sigma, phase0 % 1.0, 1.0 / g_e, off_e[j] / g_e),
         )
     n_total = k0 + hw.n_ticks
     ch[CH_ENV] = ChannelCfg(ode_seq.Mode.TABLE, *table_regs(0, n_total, 1.0))
@@ -309,7 +304,7 @@ def table(mp: HwMapping, cfg: OdeTopConfig = BOARD) -> tuple[int, ...]:
     hw = mp.hw
     beta = _betas(hw)
     r = ENV_MAX * np.sqrt(beta / beta.max()) if hw.mode == "sde" else np.zeros_like(beta)
-    vals = [0, 0] + [u16(q15(_norm(float(v)))) for v in r]
+    vals = [0, 0] + [u16(q15(float(v))) for v in r]
     return tuple(vals + [0] * (cfg.tab_depth - len(vals)))
 
 
