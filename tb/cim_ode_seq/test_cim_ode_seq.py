@@ -519,8 +519,9 @@ class TB:
     def _adc_accept(self, lg: RunLog | None) -> None:
         t, r, cfg = self.traffic, self.rng_peer, self.cfg
         self.n_rsp += 1
-        # with random flags, the second response is a timeout and the third saturated
-        if t.p_timeout and (self.n_rsp == 2 or r.random() < t.p_timeout):
+        # with random flags, the second response is a timeout and the third saturated (never
+        # a timeout, which would leave the adc_sat bin to chance)
+        if t.p_timeout and self.n_rsp != 3 and (self.n_rsp == 2 or r.random() < t.p_timeout):
             payload = (0, 0, 1)
             self.cov.hit("adc_timeout")
         else:
