@@ -94,6 +94,15 @@ Measured (shipped checkpoints, one thread; ``tests/test_twin_analog.py``):
   extrapolation error, and more ticks per step average it: 4 and 8 ticks above). Reaching
   0.4 % that way needs tens of ticks per 0.01 s step, i.e. ticks shorter than the preset's
   1 us read time at 1 ms per model second;
+* the read-noise model is not what keeps the twin from 2x. With the per-read sigma scaled to
+  a white process averaged over the 10 us tick (sigma sqrt(1 us / 10 us)) seeds 0-4 give
+  0.49-1.11 %; with read noise that has memory (a 1/f spectrum built from 7 Lorentzians, one
+  per decade from 1 us to 1 s, same per-read sigma, tick averages drawn exactly) 2.7-4.8 %,
+  and a static part alone (one 1 s Lorentzian) 2.2-6.1 % (experiments of 2026-11-29, not in
+  the model). What the twin is sensitive to is any additive field error that the trim does
+  not remove, near x(0) where the HP field is small. Remedies that were not modelled: a trim
+  measured right before each run (auto-zero against the slow part), and weights spread over
+  n parallel cell pairs (read and programming noise averaged by sqrt(n), n times the cells);
 * Lorenz96 twin (concat, unchanged), valid prediction time (software 4.98 +- 1.76 Lyapunov
   times): rram_180nm 1.01 +- 0.49 (seed 0) and 0.65 +- 0.27 (seed 1); ideal 12-bit array
   4.11 +- 1.38; rram_40nm 0.13 +- 0.02.
