@@ -7,6 +7,9 @@ N-Digits stand-in dataset.
 * :mod:`rramcim.data.aedat`: AEDAT 1.0/2.0 (DVS128) and 3.1 (polarity) files.
 * :mod:`rramcim.data.ndigits`: N-Digits, sklearn digits through a simulated DVS (a stand-in,
   not N-MNIST); imports scikit-learn only when images are needed.
+
+CT phantoms of the neural-field workload (2-D modified Shepp-Logan, its perturbed prior, the
+3-D ellipsoid phantom) live in :mod:`rramcim.data.phantom`.
 """
 
 from __future__ import annotations
