@@ -158,6 +158,16 @@ def cmd_sim(args: argparse.Namespace) -> int:
             )
         )
         print(projection_summary(ode))
+    nfield_ok = True
+    if args.nfield:
+        from rramcim.apps.nfield.sim import nfield_summary_rows, run_nfield_sim
+
+        try:
+            nf = run_nfield_sim(out_dir, log=lambda m: print(m, flush=True))
+            print(_table(nfield_summary_rows(nf), "Neural field (software / weight mapping)"))
+        except (FileNotFoundError, ValueError) as e:
+            print(f"rramcim sim: neural field: {e}", file=sys.stderr)
+            nfield_ok = False
     from rramcim.report.html import write_report
 
     page = write_report(out_dir)
@@ -179,6 +189,9 @@ def cmd_sim(args: argparse.Namespace) -> int:
             "rramcim sim: FAILED (an ODE / diffusion RTL run differs from the hardware model)",
             file=sys.stderr,
         )
+        return 1
+    if not nfield_ok:
+        print("rramcim sim: FAILED (neural field checkpoints)", file=sys.stderr)
         return 1
     return 0
 
@@ -305,6 +318,15 @@ def cmd_train(args: argparse.Namespace) -> int:
             cfg = replace(cfg, recipe=replace(cfg.recipe, seed=args.seed))
             twin.train_l96(cfg, out or twin.L96_ASSET)
         return 0
+    if args.workload in ("nfield-ct", "nfield-nvs"):
+        from rramcim.apps.nfield import train as ntrain
+
+        out = Path(args.out) if args.out else None
+        if args.workload == "nfield-ct":
+            ntrain.train_ct(out or ntrain.CT_ASSET)
+        else:
+            ntrain.train_nvs(out or ntrain.NVS_ASSET)
+        return 0
     if args.workload in ("diffusion-ring", "diffusion-hku"):
         from rramcim.apps.diffusion import train as dtrain
 
@@ -338,6 +360,13 @@ def cmd_eval(args: argparse.Namespace) -> int:
         else:
             run_hku_evaluation(out_dir=out_dir)
         return 0
+    if args.workload in ("nfield-ct", "nfield-nvs"):
+        from rramcim.apps.nfield.sim import nfield_summary_rows, run_nfield_sim
+
+        s = run_nfield_sim(Path(args.out))
+        print(_table(nfield_summary_rows(s), "Neural field (software / weight mapping)"))
+        print(s["projection_table"])
+        return 0
     if args.workload == "inpaint":
         from rramcim.apps.prime.inpaint import run_inpaint_evaluation
 
@@ -362,7 +391,16 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
-WORKLOADS = ["prime", "inpaint", "twin-hp", "twin-l96", "diffusion-ring", "diffusion-hku"]
+WORKLOADS = [
+    "prime",
+    "inpaint",
+    "twin-hp",
+    "twin-l96",
+    "diffusion-ring",
+    "diffusion-hku",
+    "nfield-ct",
+    "nfield-nvs",
+]
 """Workloads of ``rramcim train`` and ``rramcim eval``."""
 
 
@@ -458,6 +496,12 @@ def main(argv: list[str] | None = None) -> int:
         choices=["icarus", "verilator"],
         help="simulator of the ODE top (default verilator; one ring and one letter sample "
         "also run on the other simulator)",
+    )
+    s.add_argument(
+        "--no-nfield",
+        dest="nfield",
+        action="store_false",
+        help="skip the neural-field workload (CT and novel views from the shipped checkpoints)",
     )
     s.add_argument(
         "--prime-shards",

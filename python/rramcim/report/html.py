@@ -251,6 +251,39 @@ def _ode_part(build: Path, rep: Path) -> str:
     return "".join(parts)
 
 
+NFIELD_IMAGES = ("nfield_ct.png", "nfield_haq.png", "nfield_views.png")
+
+
+def _nfield_part(build: Path, rep: Path) -> str:
+    """Neural field from ``<build>/sim/nfield_summary.json``; copies its plots."""
+    import shutil
+
+    sim = build / "sim"
+    f = sim / "nfield_summary.json"
+    if not f.exists():
+        return ""
+    from rramcim.apps.nfield.sim import nfield_summary_rows
+
+    s = json.loads(f.read_text())
+    parts = [
+        "<h2>Neural field: sparse-view CT and novel views (HAQ weight mapping)</h2>",
+        "<p>The CT field (RRAM Gaussian encoder, SIREN 131-100-10-100-1) against filtered "
+        "back-projection from the same 20 views; its weights mapped onto binary cells by HAQ "
+        "(radix 1.5, programming noise 0.15 on set cells) and by uniform binary quantization "
+        "with the same cells; novel views of two procedural scenes by a pruned low-rank field. "
+        "Levels shown: software and weight mapping. The bit-exact hardware model of the "
+        "datapath and the RTL top are not built yet.</p>",
+        _table_html(nfield_summary_rows(s)),
+    ]
+    for im in NFIELD_IMAGES:
+        if (sim / im).exists():
+            shutil.copyfile(sim / im, rep / im)
+            parts.append(f'<img src="{im}" alt="{im}">')
+    parts.append("<h3>Cells, energy and speed (rramcim.cost.nfield)</h3>")
+    parts.append("<pre>" + html.escape(s.get("projection_table", "")) + "</pre>")
+    return "".join(parts)
+
+
 def write_report(build: Path) -> Path:
     """Write ``<build>/report/index.html`` from ``<build>/sim/*.json``; returns its path."""
     from rramcim.cli import energy_rows, summary_text
@@ -301,6 +334,7 @@ def write_report(build: Path) -> Path:
         parts.append("<pre>" + html.escape(default_cost_model().ops.table()) + "</pre>")
     parts.append(_prime_part(build, rep))
     parts.append(_ode_part(build, rep))
+    parts.append(_nfield_part(build, rep))
     bjson = build / "bench" / "mvm.json"
     if bjson.exists():
         rows = json.loads(bjson.read_text())

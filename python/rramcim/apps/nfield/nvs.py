@@ -35,7 +35,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -227,11 +227,12 @@ def render_rays(
 # ------------------------------------------------------------------------------------------
 class LowRankLinear(nn.Module):
     """``y = U (V x) + b`` with ``V`` [rank, in] and ``U`` [out, rank], no activation between
-    the factors (the paper's low-rank NeRF layers); ``rank = None`` gives a full layer."""
+    the factors (the paper's low-rank NeRF layers); ``rank = None`` gives a full layer, and so
+    does ``rank >= min(n_in, n_out)`` unless ``always`` (a pruned layer rebuilt as it was)."""
 
-    def __init__(self, n_in: int, n_out: int, rank: int | None) -> None:
+    def __init__(self, n_in: int, n_out: int, rank: int | None, *, always: bool = False) -> None:
         super().__init__()
-        if rank is None or rank >= min(n_in, n_out):
+        if rank is None or (rank >= min(n_in, n_out) and not always):
             self.v = None
             self.u = nn.Linear(n_in, n_out)
         else:
@@ -242,8 +243,9 @@ class LowRankLinear(nn.Module):
         return self.u(self.v(x) if self.v is not None else x)
 
     def matrices(self) -> list[torch.Tensor]:
-        """The weight matrices this layer puts on the crossbar (factors separately)."""
-        return [self.u.weight] + ([self.v.weight] if self.v is not None else [])
+        """The weight matrices this layer puts on the crossbar, in evaluation order (``V``
+        before ``U``)."""
+        return ([self.v.weight] if self.v is not None else []) + [self.u.weight]
 
     def dense(self) -> torch.Tensor:
         """The product weight ``U V`` [out, in]."""
@@ -321,7 +323,13 @@ class NerfField(nn.Module):
             ideal Gaussian ones, e.g. from the RRAM encoder.
     """
 
-    def __init__(self, cfg: NerfConfig, seed: int = 0, b_pts: torch.Tensor | None = None) -> None:
+    def __init__(
+        self,
+        cfg: NerfConfig,
+        seed: int = 0,
+        b_pts: torch.Tensor | None = None,
+        trunk: Sequence[tuple[int, bool]] | None = None,
+    ) -> None:
         from rramcim.nn.field import GaussianEncoder
 
         super().__init__()
@@ -340,11 +348,22 @@ class NerfField(nn.Module):
         e_p, e_d = n_in + 2 * cfg.n_freq_pts, 3 + 2 * cfg.n_freq_dir
         self.e_pts = e_p
         torch.manual_seed(rng.make_key(seed, "nvs_init") % (1 << 62))
-        widths = [cfg.width] * cfg.depth
-        self.trunk = nn.ModuleList(self._trunk_layer(k, widths) for k in range(cfg.depth))
+        if trunk is None:
+            widths = [cfg.width] * cfg.depth
+            self.trunk = nn.ModuleList(self._trunk_layer(k, widths) for k in range(cfg.depth))
+        else:  # a pruned network (checkpoint): per layer (units, factorised)
+            if len(trunk) != cfg.depth:
+                raise ValueError(f"NerfField: trunk has {len(trunk)} layers, expected {cfg.depth}")
+            widths = [int(u) for u, _ in trunk]
+            self.trunk = nn.ModuleList(
+                LowRankLinear(
+                    self._trunk_in(k, widths), widths[k], cfg.rank if f else None, always=True
+                )
+                for k, (_, f) in enumerate(trunk)
+            )
         w = cfg.width
-        self.sigma_head = nn.Linear(w, 1)
-        self.feature = nn.Linear(w, w)
+        self.sigma_head = nn.Linear(widths[-1], 1)
+        self.feature = nn.Linear(widths[-1], w)
         self.view = nn.Linear(w + e_d, w // 2)
         self.rgb_head = nn.Linear(w // 2, 3)
 
@@ -375,6 +394,11 @@ class NerfField(nn.Module):
         f = self.feature(h)
         v = torch.relu(self.view(torch.cat([f, self.enc_dir(dirs)], 1)))
         return sigma, torch.sigmoid(self.rgb_head(v))
+
+    @property
+    def trunk_shape(self) -> list[tuple[int, bool]]:
+        """Per trunk layer: (units, factorised) -- what rebuilds a pruned network."""
+        return [(layer.u.out_features, layer.v is not None) for layer in self.trunk]
 
     @property
     def widths(self) -> list[int]:

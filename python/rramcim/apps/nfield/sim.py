@@ -1,0 +1,310 @@
+"""The neural-field part of ``make sim``: CT and novel-view synthesis from the shipped checkpoints.
+
+What it shows (PAPERS.md §3, §6.3):
+
+* CT (2-D, 128 x 128, 20 views): the neural field against FBP; the field with its weights
+  mapped onto binary cells by HAQ (:func:`rramcim.analog.haq.haq_map`, radix 1.5, programming
+  noise 0.15 on set cells) and by uniform quantization with the same cells, with the same
+  noise and without it, against cells per weight (:func:`ct_quantization_sweep`);
+* novel views (static and dynamic procedural scenes): held-out PSNR / SSIM of the dense
+  low-rank field (recorded at training), the pruned field and the pruned field HAQ-mapped;
+* cells against the 256 K macro and the energy / speed projection
+  (:mod:`rramcim.cost.nfield`).
+
+Levels: this is the software level and the weight-mapping level (the network evaluated in
+float with the weights the cells actually hold). The bit-exact hardware model of the whole
+datapath (encoder macro, ADCs, fixed-point sin/cos and activations) and the RTL top are not
+built yet, and the summary says so.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from rramcim import rng
+from rramcim.analog.haq import haq_map, ptq_map
+from rramcim.apps.nfield.ct import circle_mask, pixel_coords, psnr, ssim
+from rramcim.cost.nfield import FieldMatrix, FieldProjection, project_field
+from rramcim.nn.field import NeuralField
+
+#: Cell counts of the quantization sweep.
+SWEEP_CELLS = (4, 6, 8, 10, 12, 14, 16)
+#: Programming noise of a set cell (fraction of nominal), PAPERS.md §3.4.
+NOISE_STD = 0.15
+
+
+def map_field(net: NeuralField, mapping: str, n_cells: int, seed: int) -> NeuralField:
+    """A copy of ``net`` whose weight matrices hold the values ``n_cells`` cells give.
+
+    Args:
+        mapping: ``"haq"`` (radix 1.5, noise :data:`NOISE_STD`), ``"ptq"`` (uniform binary
+            with the same noise) or ``"ptq_ideal"`` (uniform, no noise).
+        seed: programming-noise seed; matrix ``i`` uses the key ``(seed, "ct_map", i)``.
+    """
+    out = copy.deepcopy(net)
+    with torch.no_grad():
+        for i, w in enumerate(out.weight_matrices()):
+            key = rng.make_key(seed, "ct_map", i)
+            src = w.detach().double()
+            if mapping == "haq":
+                q = haq_map(src, n_cells, 1.5, NOISE_STD, key=key)
+            elif mapping == "ptq":
+                q = ptq_map(src, n_cells, NOISE_STD, key=key)
+            elif mapping == "ptq_ideal":
+                q = ptq_map(src, n_cells, 0.0, key=key)
+            else:
+                raise ValueError(f"map_field: mapping {mapping!r} is not haq, ptq or ptq_ideal")
+            w.copy_(q.w_q.to(w.dtype))
+    return out
+
+
+def field_image(net: NeuralField, n: int) -> torch.Tensor:
+    """The field's ``n x n`` slice image (z = 0.5), masked to the inscribed circle."""
+    with torch.no_grad():
+        return net(pixel_coords(n)).reshape(n, n) * circle_mask(n)
+
+
+def ct_quantization_sweep(
+    net: NeuralField,
+    target: torch.Tensor,
+    cells: Sequence[int] = SWEEP_CELLS,
+    seeds: Sequence[int] = (0, 1, 2),
+) -> list[dict[str, float]]:
+    """PSNR of the CT image against cells per weight for each mapping (mean over seeds)."""
+    n = int(target.shape[0])
+    rows = []
+    for c in cells:
+        row: dict[str, float] = {"cells": float(c)}
+        for m in ("haq", "ptq", "ptq_ideal"):
+            ps = [psnr(field_image(map_field(net, m, c, s), n), target) for s in seeds]
+            row[m] = float(np.mean(ps))
+            row[f"{m}_min"] = float(np.min(ps))
+        rows.append(row)
+    return rows
+
+
+def ct_matrices(net: NeuralField) -> list[FieldMatrix]:
+    """The CT field's crossbar matrices (encoder ``B`` first) for the cost model."""
+    cfg = net.cfg
+    mats = [FieldMatrix("encoder B", cfg.n_in, cfg.n_freq, encoder=True)] if cfg.n_freq else []
+    for i, w in enumerate(net.weight_matrices()):
+        mats.append(FieldMatrix(f"layer {i + 1}", int(w.shape[1]), int(w.shape[0])))
+    return mats
+
+
+def _nvs_matrices(net: torch.nn.Module, name: str) -> list[FieldMatrix]:
+    enc = [
+        FieldMatrix(f"{name} B {what}", int(e.b.shape[1]), int(e.b.shape[0]), encoder=True)
+        for what, e in (("points", net.enc_pts), ("dirs", net.enc_dir))
+    ]
+    return enc + [
+        FieldMatrix(f"{name} {i}", int(m.shape[1]), int(m.shape[0]))
+        for i, m in enumerate(net.matrices())
+    ]
+
+
+def run_nfield_sim(
+    out_dir: Path, *, haq_cells: int = 12, log: Callable[[str], None] = print
+) -> dict:
+    """Evaluate the shipped CT and novel-view fields; write ``<out>/sim/nfield_summary.json``
+    and the plots; return the summary."""
+    from rramcim.apps.nfield.nvs import NvsConfig, _quality, haq_copy, make_views
+    from rramcim.apps.nfield.train import load_ct, load_nvs
+    from rramcim.data.phantom import shepp_logan_2d
+
+    torch.set_num_threads(1)
+    t0 = time.perf_counter()
+    sim_dir = Path(out_dir) / "sim"
+    sim_dir.mkdir(parents=True, exist_ok=True)
+    net, ct_info = load_ct()
+    n = int(ct_info["config"]["size"])
+    target = torch.from_numpy(shepp_logan_2d(n)).float()
+    img = field_image(net, n)
+    sweep = ct_quantization_sweep(net, target)
+    at = next(r for r in sweep if int(r["cells"]) == haq_cells)
+    ct = {
+        "size": n,
+        "views": int(ct_info["config"]["n_views"]),
+        "field_psnr_dB": psnr(img, target),
+        "field_ssim": ssim(img, target),
+        "fbp_psnr_dB": float(ct_info["psnr_fbp_dB"]),
+        "fbp_ssim": float(ct_info["ssim_fbp"]),
+        "haq_cells": haq_cells,
+        "haq_psnr_dB": at["haq"],
+        "ptq_psnr_dB": at["ptq"],
+        "ptq_ideal_psnr_dB": at["ptq_ideal"],
+        "sweep": sweep,
+    }
+    log(
+        f"CT: field {ct['field_psnr_dB']:.2f} dB, FBP {ct['fbp_psnr_dB']:.2f} dB, HAQ "
+        f"{haq_cells} cells {ct['haq_psnr_dB']:.2f} dB, uniform {ct['ptq_psnr_dB']:.2f} dB"
+    )
+    cost_ct = project_field(ct_matrices(net), res=n * n, bits=8, cells_per_weight=haq_cells)
+    nets, nvs_info = load_nvs()
+    nvs = {}
+    nvs_imgs = {}
+    cost_nvs: dict[str, FieldProjection] = {}
+    for scene, fnet in nets.items():
+        cfg = NvsConfig(**{**nvs_info[scene]["config"], "net": fnet.cfg})
+        _, test = make_views(cfg)
+        q_pruned = _quality(fnet, test, cfg)
+        hq = haq_copy(fnet, 8, key=rng.make_key(cfg.seed, "nvs_haq_prog"))
+        q_haq = _quality(hq, test, cfg)
+        info = nvs_info[scene]
+        nvs[scene] = {
+            "float_psnr_dB": info["float_psnr_dB"],
+            "float_ssim": info["float_ssim"],
+            "pruned_psnr_dB": q_pruned["psnr_dB"],
+            "pruned_ssim": q_pruned["ssim"],
+            "haq_psnr_dB": q_haq["psnr_dB"],
+            "haq_ssim": q_haq["ssim"],
+            "haq_cells": 8,
+            "weights_dense": info["weights"]["dense"],
+            "weights_pruned": info["weights"]["pruned"],
+            "image_size": cfg.image_size,
+            "test_views": cfg.test_views,
+        }
+        nvs_imgs[scene] = (test.images()[0], q_pruned["images"][0], q_haq["images"][0])
+        res = cfg.image_size**2 * cfg.n_samples
+        cost_nvs[scene] = project_field(
+            _nvs_matrices(fnet, scene), res=res, bits=8, cells_per_weight=8
+        )
+        log(
+            f"views ({scene}): pruned {q_pruned['psnr_dB']:.2f} dB / {q_pruned['ssim']:.3f}, "
+            f"HAQ 8 cells {q_haq['psnr_dB']:.2f} dB / {q_haq['ssim']:.3f}"
+        )
+    summary = {
+        "ct": ct,
+        "nvs": nvs,
+        "cost": {
+            "ct": _cost_dict(cost_ct),
+            **{f"nvs_{k}": _cost_dict(v) for k, v in cost_nvs.items()},
+        },
+        "projection_table": "CT field (one 128 x 128 slice)\n"
+        + cost_ct.table()
+        + "".join(
+            f"\n\nnovel views, {k} scene (one image)\n" + v.table() for k, v in cost_nvs.items()
+        ),
+        "levels": "software and weight mapping; hardware model and RTL: not built yet",
+        "seconds": time.perf_counter() - t0,
+    }
+    (sim_dir / "nfield_summary.json").write_text(json.dumps(summary, indent=2))
+    _plots(sim_dir, target, img, net, n, haq_cells, sweep, nvs_imgs)
+    return summary
+
+
+def _cost_dict(p: FieldProjection) -> dict[str, float]:
+    return {
+        "weights": p.weights,
+        "cells": p.cells,
+        "cell_fraction": p.cell_fraction,
+        "energy_ratio": p.energy_ratio,
+        "speed_ratio": p.parallelism,
+        "hardware_J": p.hardware_J,
+        "gpu_J": p.gpu_J,
+    }
+
+
+def _plots(sim_dir, target, img, net, n, haq_cells, sweep, nvs_imgs) -> None:  # noqa: ANN001
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from rramcim.apps.nfield.ct import fbp, measure_sinogram, view_angles
+    from rramcim.data.phantom import shepp_logan_2d
+
+    ang = view_angles(20)
+    fb = fbp(
+        measure_sinogram(torch.from_numpy(shepp_logan_2d(2 * n)).float(), ang, n).double(), ang
+    )
+    haq = field_image(map_field(net, "haq", haq_cells, 0), n)
+    ptq = field_image(map_field(net, "ptq", haq_cells, 0), n)
+    ims = [
+        ("phantom", target),
+        (f"FBP, 20 views ({psnr(fb, target):.1f} dB)", fb),
+        (f"neural field ({psnr(img, target):.1f} dB)", img),
+        (f"HAQ {haq_cells} cells ({psnr(haq, target):.1f} dB)", haq),
+        (f"uniform {haq_cells} cells ({psnr(ptq, target):.1f} dB)", ptq),
+    ]
+    fig, ax = plt.subplots(1, 5, figsize=(15, 3.4))
+    for a, (t, im) in zip(ax, ims, strict=True):
+        a.imshow(np.clip(np.asarray(im, dtype=np.float32), 0, 1), cmap="gray", vmin=0, vmax=1)
+        a.set_title(t, fontsize=9)
+        a.axis("off")
+    fig.tight_layout()
+    fig.savefig(sim_dir / "nfield_ct.png", dpi=100)
+    plt.close(fig)
+    fig, a = plt.subplots(figsize=(6, 4))
+    c = [r["cells"] for r in sweep]
+    a.plot(c, [r["haq"] for r in sweep], "o-", label="HAQ, radix 1.5, noise 0.15")
+    a.plot(c, [r["ptq"] for r in sweep], "s-", label="uniform binary, same noise")
+    a.plot(c, [r["ptq_ideal"] for r in sweep], "^--", label="uniform binary, no noise")
+    a.axhline(psnr(img, target), color="k", lw=0.8, label="float network")
+    a.set_xlabel("cells per weight")
+    a.set_ylabel("CT PSNR (dB)")
+    a.legend(fontsize=8)
+    a.grid(alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(sim_dir / "nfield_haq.png", dpi=100)
+    plt.close(fig)
+    fig, ax = plt.subplots(len(nvs_imgs), 3, figsize=(7, 2.4 * len(nvs_imgs)), squeeze=False)
+    for r, (scene, ims3) in enumerate(nvs_imgs.items()):
+        for k, (t, im) in enumerate(
+            zip(("held-out view", "pruned field", "HAQ 8 cells"), ims3, strict=True)
+        ):
+            ax[r, k].imshow(np.clip(im.numpy(), 0, 1))
+            ax[r, k].set_title(f"{scene}: {t}", fontsize=8)
+            ax[r, k].axis("off")
+    fig.tight_layout()
+    fig.savefig(sim_dir / "nfield_views.png", dpi=100)
+    plt.close(fig)
+
+
+def nfield_summary_rows(s: dict) -> list[tuple[str, str]]:
+    """Rows of the make-sim table."""
+    ct = s["ct"]
+    rows = [
+        (
+            f"CT {ct['size']}x{ct['size']}, {ct['views']} views: FBP",
+            f"{ct['fbp_psnr_dB']:.2f} dB / SSIM {ct['fbp_ssim']:.3f}",
+        ),
+        (
+            "CT neural field (software)",
+            f"{ct['field_psnr_dB']:.2f} dB / SSIM {ct['field_ssim']:.3f}",
+        ),
+        (
+            f"CT field, HAQ {ct['haq_cells']} cells/weight (3 noise seeds)",
+            f"{ct['haq_psnr_dB']:.2f} dB",
+        ),
+        (
+            f"CT field, uniform {ct['haq_cells']} cells, same noise / no noise",
+            f"{ct['ptq_psnr_dB']:.2f} dB / {ct['ptq_ideal_psnr_dB']:.2f} dB",
+        ),
+    ]
+    for scene, v in s["nvs"].items():
+        rows.append(
+            (
+                f"views ({scene}), float / pruned / HAQ {v['haq_cells']}",
+                f"{v['float_psnr_dB']:.2f} / {v['pruned_psnr_dB']:.2f} / "
+                f"{v['haq_psnr_dB']:.2f} dB; "
+                f"SSIM {v['float_ssim']:.3f} / {v['pruned_ssim']:.3f} / {v['haq_ssim']:.3f}",
+            )
+        )
+    c = s["cost"]["ct"]
+    rows += [
+        ("CT cells (256 K macro)", f"{c['cells']} ({100 * c['cell_fraction']:.1f} %)"),
+        (
+            "CT projected energy / speed vs A100",
+            f"{c['energy_ratio']:.1f}x / {c['speed_ratio']:.3g}x (published: up to 47.2x / 38.8x)",
+        ),
+        ("hardware model / RTL", s["levels"]),
+    ]
+    return rows
