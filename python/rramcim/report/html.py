@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -219,69 +220,85 @@ def _prime_part(build: Path, rep: Path) -> str:
 
 
 ODE_IMAGES = ("ode_ring.png", "ode_letters.png", "ode_hp.png")
+NFIELD_IMAGES = ("nfield_ct.png", "nfield_haq.png", "nfield_views.png")
+
+_ODE_INTRO = (
+    "<p>cim_ode_top RTL (sequencer, SPI DAC driver, ADC interface, sample FIFO) with the "
+    "Python solver board attached (DAC registers, programmed crossbar MLP with analogue "
+    "activations, integrators, state ADC). Level 1: software Euler / neural ODE; level 2: "
+    "the hardware model (the sequencer's channel programs, the DAC codes and the solver "
+    "model); level 3: RTL co-simulation, every SPI frame, LDAC tick and sample word equal "
+    "to level 2.</p>"
+)
+_NFIELD_INTRO = (
+    "<p>The CT field (RRAM Gaussian encoder, SIREN 131-100-10-100-1) against filtered "
+    "back-projection from the same 20 views; its weights mapped onto binary cells by HAQ "
+    "(radix 1.5, programming noise 0.15 on set cells) and by uniform binary quantization "
+    "with the same cells; novel views of two procedural scenes by a pruned low-rank field. "
+    "Levels shown: software and weight mapping. The bit-exact hardware model of the "
+    "datapath and the RTL top are not built yet.</p>"
+)
+
+
+def _summary_part(
+    build: Path,
+    rep: Path,
+    name: str,
+    title: str,
+    intro: str,
+    rows: Callable[[dict], list[tuple[str, str]]],
+    images: tuple[str, ...],
+    projection_title: str,
+) -> str:
+    """A make-sim section from ``<build>/sim/<name>.json``: title, intro, the summary table,
+    the plots (copied into the report) and the projection table."""
+    import shutil
+
+    sim = build / "sim"
+    f = sim / f"{name}.json"
+    if not f.exists():
+        return ""
+    s = json.loads(f.read_text())
+    parts = [f"<h2>{title}</h2>", intro, _table_html(rows(s))]
+    for im in images:
+        if (sim / im).exists():
+            shutil.copyfile(sim / im, rep / im)
+            parts.append(f'<img src="{im}" alt="{im}">')
+    parts.append(f"<h3>{projection_title}</h3>")
+    parts.append("<pre>" + html.escape(s.get("projection_table", "")) + "</pre>")
+    return "".join(parts)
 
 
 def _ode_part(build: Path, rep: Path) -> str:
     """Twins and diffusion from ``<build>/sim/ode_summary.json``; copies their plots."""
-    import shutil
-
-    sim = build / "sim"
-    f = sim / "ode_summary.json"
-    if not f.exists():
-        return ""
     from rramcim.apps.ode_sim import ode_summary_rows
 
-    s = json.loads(f.read_text())
-    parts = [
-        "<h2>Neural-ODE twins and score-based diffusion (closed-loop analogue solver)</h2>",
-        "<p>cim_ode_top RTL (sequencer, SPI DAC driver, ADC interface, sample FIFO) with the "
-        "Python solver board attached (DAC registers, programmed crossbar MLP with analogue "
-        "activations, integrators, state ADC). Level 1: software Euler / neural ODE; level 2: "
-        "the hardware model (the sequencer's channel programs, the DAC codes and the solver "
-        "model); level 3: RTL co-simulation, every SPI frame, LDAC tick and sample word equal "
-        "to level 2.</p>",
-        _table_html(ode_summary_rows(s)),
-    ]
-    for im in ODE_IMAGES:
-        if (sim / im).exists():
-            shutil.copyfile(sim / im, rep / im)
-            parts.append(f'<img src="{im}" alt="{im}">')
-    parts.append("<h3>Speed and energy projections (rramcim.cost.ode)</h3>")
-    parts.append("<pre>" + html.escape(s.get("projection_table", "")) + "</pre>")
-    return "".join(parts)
-
-
-NFIELD_IMAGES = ("nfield_ct.png", "nfield_haq.png", "nfield_views.png")
+    return _summary_part(
+        build,
+        rep,
+        "ode_summary",
+        "Neural-ODE twins and score-based diffusion (closed-loop analogue solver)",
+        _ODE_INTRO,
+        ode_summary_rows,
+        ODE_IMAGES,
+        "Speed and energy projections (rramcim.cost.ode)",
+    )
 
 
 def _nfield_part(build: Path, rep: Path) -> str:
     """Neural field from ``<build>/sim/nfield_summary.json``; copies its plots."""
-    import shutil
-
-    sim = build / "sim"
-    f = sim / "nfield_summary.json"
-    if not f.exists():
-        return ""
     from rramcim.apps.nfield.sim import nfield_summary_rows
 
-    s = json.loads(f.read_text())
-    parts = [
-        "<h2>Neural field: sparse-view CT and novel views (HAQ weight mapping)</h2>",
-        "<p>The CT field (RRAM Gaussian encoder, SIREN 131-100-10-100-1) against filtered "
-        "back-projection from the same 20 views; its weights mapped onto binary cells by HAQ "
-        "(radix 1.5, programming noise 0.15 on set cells) and by uniform binary quantization "
-        "with the same cells; novel views of two procedural scenes by a pruned low-rank field. "
-        "Levels shown: software and weight mapping. The bit-exact hardware model of the "
-        "datapath and the RTL top are not built yet.</p>",
-        _table_html(nfield_summary_rows(s)),
-    ]
-    for im in NFIELD_IMAGES:
-        if (sim / im).exists():
-            shutil.copyfile(sim / im, rep / im)
-            parts.append(f'<img src="{im}" alt="{im}">')
-    parts.append("<h3>Cells, energy and speed (rramcim.cost.nfield)</h3>")
-    parts.append("<pre>" + html.escape(s.get("projection_table", "")) + "</pre>")
-    return "".join(parts)
+    return _summary_part(
+        build,
+        rep,
+        "nfield_summary",
+        "Neural field: sparse-view CT and novel views (HAQ weight mapping)",
+        _NFIELD_INTRO,
+        nfield_summary_rows,
+        NFIELD_IMAGES,
+        "Cells, energy and speed (rramcim.cost.nfield)",
+    )
 
 
 def write_report(build: Path) -> Path:
