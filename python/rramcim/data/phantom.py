@@ -170,6 +170,38 @@ class PriorPerturbation:
             raise ValueError(f"PriorPerturbation.seed = {self.seed!r} must be an integer")
 
 
+def _keyed_normals(pert: PriorPerturbation, purpose: str, q: str, k: int) -> np.ndarray:
+    """One keyed standard normal per table row for quantity ``q``; the skull pair (rows 0 and
+    1) shares its draw for every geometric quantity, so the shell moves rigidly."""
+    v = rng.normal(rng.make_key(int(pert.seed), purpose, q), torch.arange(k)).numpy()
+    if q != "rho" and v.size > 1:
+        v[1] = v[0]
+    return v
+
+
+def _perturb(e: np.ndarray, pert: PriorPerturbation, purpose: str, dims: int) -> np.ndarray:
+    """Shift the centres, scale the semi-axes, rotate (first angle), change the inner
+    intensities and stretch y ("breathing") of an ellipse (dims 2) or ellipsoid (dims 3)
+    table ``(intensity, semi-axes..., centre..., angles...)``."""
+    out = e.copy()
+    k = e.shape[0]
+    z = {
+        q: _keyed_normals(pert, purpose, q, k)
+        for q in ("dx", "dy", "dz", "sa", "sb", "sc", "rot", "rho")
+    }
+    centre = 1 + dims
+    for i, q in enumerate(("dx", "dy", "dz")[:dims]):
+        out[:, centre + i] += pert.shift * z[q]
+    for i, q in enumerate(("sa", "sb", "sc")[:dims]):
+        out[:, 1 + i] *= np.maximum(1.0 + pert.scale * z[q], 0.5)
+    out[:, 1 + 2 * dims] += pert.rot_deg * z["rot"]
+    inner = np.arange(k) >= 2
+    out[inner, 0] += pert.intensity * z["rho"][inner]
+    out[:, 2] *= 1.0 + pert.breath
+    out[:, centre + 1] *= 1.0 + pert.breath
+    return out
+
+
 def perturb_ellipses(
     ellipses: tuple[tuple[float, ...], ...] | np.ndarray, pert: PriorPerturbation
 ) -> np.ndarray:
@@ -182,26 +214,24 @@ def perturb_ellipses(
     Returns:
         float64 array ``[K, 6]``, the perturbed table.
     """
-    e = np.array(ellipses, dtype=np.float64).reshape(-1, 6)
-    k = torch.arange(e.shape[0], dtype=torch.int64)
+    return _perturb(np.array(ellipses, dtype=np.float64).reshape(-1, 6), pert, "phantom_prior", 2)
 
-    def z(q: str) -> np.ndarray:
-        v = rng.normal(rng.make_key(int(pert.seed), "phantom_prior", q), k).numpy()
-        if q != "rho" and v.size > 1:
-            v[1] = v[0]  # the skull pair (ellipses 1, 2) moves rigidly together
-        return v
 
-    out = e.copy()
-    out[:, 3] += pert.shift * z("dx")
-    out[:, 4] += pert.shift * z("dy")
-    out[:, 1] *= np.maximum(1.0 + pert.scale * z("sa"), 0.5)
-    out[:, 2] *= np.maximum(1.0 + pert.scale * z("sb"), 0.5)
-    out[:, 5] += pert.rot_deg * z("rot")
-    inner = np.arange(e.shape[0]) >= 2
-    out[inner, 0] += pert.intensity * z("rho")[inner]
-    out[:, 2] *= 1.0 + pert.breath
-    out[:, 4] *= 1.0 + pert.breath
-    return out
+def perturb_ellipsoids(
+    table: tuple[tuple[float, ...], ...] | np.ndarray, pert: PriorPerturbation
+) -> np.ndarray:
+    """The 3-D analogue of :func:`perturb_ellipses`: centres shifted along x, y and z, the three
+    semi-axes scaled, the first Euler angle (in-plane) rotated, inner intensities changed, y
+    stretched; keys ``(seed, "phantom_prior_3d", quantity)``.
+
+    Args:
+        table: rows ``(intensity, a, b, c, x0, y0, z0, phi, theta, psi)``.
+        pert: the perturbation (shared with the 2-D prior).
+
+    Returns:
+        float64 array ``[K, 10]``, the perturbed table.
+    """
+    return _perturb(np.array(table, dtype=np.float64).reshape(-1, 10), pert, "phantom_prior_3d", 3)
 
 
 def prior_phantom_2d(
@@ -241,35 +271,45 @@ def _euler_zxz(phi: float, theta: float, psi: float) -> np.ndarray:
     )
 
 
-def shepp_logan_3d(
-    shape: tuple[int, int, int] = (40, 128, 128), supersample: int = 2
+def rasterise_ellipsoids(
+    table: tuple[tuple[float, ...], ...] | np.ndarray,
+    shape: tuple[int, int, int] = (40, 128, 128),
+    z_half: float = 1.0,
+    supersample: int = 2,
 ) -> np.ndarray:
-    """The modified 3-D Shepp-Logan phantom (10 ellipsoids) on [-1, 1]^3.
+    """Rasterise a 3-D ellipsoid table on ``[D, H, W]`` voxels over [-1, 1]^2 x [-z_half, z_half].
 
     A voxel ``(z, y, x)`` lies in ellipsoid ``k`` when ``q = R_k (p - p_k)`` satisfies
     ``(q_x / a)^2 + (q_y / b)^2 + (q_z / c)^2 <= 1``, with ``R_k`` the z-x-z Euler rotation
     of the table's angles, applied about the ellipsoid's centre ``p_k``.
 
     Args:
-        shape: ``(D, H, W)`` voxels along z, y, x; each in [2, 1024].
+        table: rows ``(intensity, a, b, c, x0, y0, z0, phi, theta, psi)`` (semi-axes > 0,
+            angles in degrees), as :data:`SHEPP_LOGAN_3D`.
+        shape: ``(D, H, W)`` voxels along z, y (row 0 at the top, y up), x; each in [2, 1024].
+        z_half: half-extent of the slab along z (units of the half field of view), (0, 1].
         supersample: sub-samples per voxel and axis, [1, 8].
 
     Returns:
-        float64 array ``[D, H, W]`` in [0, 1] (slice ``D // 2`` is close to the 2-D phantom).
+        float64 array ``[D, H, W]`` clipped to [0, 1].
     """
     if len(shape) != 3:
         raise ValueError(f"shape = {shape!r} must be (D, H, W)")
     for name, v in zip(("D", "H", "W"), shape, strict=True):
         _check_size(f"shape.{name}", v, 2, 1024)
     _check_size("supersample", supersample, 1, 8)
+    if not (math.isfinite(z_half) and 0.0 < z_half <= 1.0):
+        raise ValueError(f"z_half = {z_half!r} is outside (0, 1]")
+    e = np.asarray(table, dtype=np.float64).reshape(-1, 10)
+    if np.any(e[:, 1:4] <= 0):
+        raise ValueError("rasterise_ellipsoids: semi-axes a, b, c must be > 0")
     d, h, w = (int(v) for v in shape)
     ss = int(supersample)
-    zc = _axis(d, ss, flip=False)[:, None, None]
+    zc = z_half * _axis(d, ss, flip=False)[:, None, None]
     yc = _axis(h, ss, flip=True)[None, :, None]
     xc = _axis(w, ss, flip=False)[None, None, :]
     out = np.zeros((d, h, w))
-    for row in SHEPP_LOGAN_3D:
-        rho, a, b, c, x0, y0, z0, phi, theta, psi = row
+    for rho, a, b, c, x0, y0, z0, phi, theta, psi in e:
         r = _euler_zxz(phi, theta, psi)
         dx, dy, dz = xc - x0, yc - y0, zc - z0
         qx = (r[0, 0] * dx + r[0, 1] * dy + r[0, 2] * dz) / a
@@ -278,3 +318,19 @@ def shepp_logan_3d(
         inside = (qx * qx + qy * qy + qz * qz) <= 1.0
         out += rho * inside.reshape(d, ss, h, ss, w, ss).mean(axis=(1, 3, 5))
     return np.clip(out, 0.0, 1.0)
+
+
+def shepp_logan_3d(
+    shape: tuple[int, int, int] = (40, 128, 128), supersample: int = 2
+) -> np.ndarray:
+    """The modified 3-D Shepp-Logan phantom (10 ellipsoids) on [-1, 1]^3
+    (:func:`rasterise_ellipsoids` of :data:`SHEPP_LOGAN_3D`).
+
+    Args:
+        shape: ``(D, H, W)`` voxels along z, y, x; each in [2, 1024].
+        supersample: sub-samples per voxel and axis, [1, 8].
+
+    Returns:
+        float64 array ``[D, H, W]`` in [0, 1] (slice ``D // 2`` is close to the 2-D phantom).
+    """
+    return rasterise_ellipsoids(SHEPP_LOGAN_3D, shape, 1.0, supersample)

@@ -57,8 +57,10 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from dataclasses import field as dc_field
+from typing import Protocol
 
 import numpy as np
 import torch
@@ -397,6 +399,79 @@ def _cosine_lr(opt: torch.optim.Optimizer, lr0: float, decay: float, it: int, to
         g["lr"] = lr
 
 
+class _StageSettings(Protocol):
+    iters_prior: int
+    lr_prior: float
+    iters_recon: int
+    lr_recon: float
+    lr_decay: float
+
+
+def fit_two_stage(
+    net: torch.nn.Module,
+    render: Callable[[torch.Tensor | None], torch.Tensor],
+    prior: torch.Tensor,
+    sino: torch.Tensor,
+    angles: torch.Tensor,
+    cfg: _StageSettings,
+    *,
+    batches: Callable[[str, int], torch.Tensor | None] | None = None,
+    progress: bool = False,
+    target: torch.Tensor | None = None,
+) -> tuple[dict[str, list[float]], torch.Tensor]:
+    """The two training stages (module docstring), shared by the 2-D and the 3-D case.
+
+    Args:
+        net: the field (trained in place).
+        render: ``render(idx)`` -> the field's image(s) ``[..., N, N]`` of the slices ``idx``
+            (None: all).
+        prior: stage-1 target images, indexed like ``render``'s output.
+        sino: measured sinograms ``[..., views, N]``, indexed likewise.
+        angles: projection angles (radians).
+        cfg: iterations, learning rates and decay of both stages.
+        batches: ``batches(stage, step)`` -> slice indices of the step (None: all slices);
+            ``stage`` is ``"prior"`` or ``"recon"``.
+        progress: print a line every 100 steps (with the PSNR against ``target`` in stage 2).
+        target: the ground truth, for the progress lines only.
+
+    Returns:
+        the loss history ``{"prior_loss", "recon_loss"}`` and the image(s) after stage 1.
+    """
+    pick = batches or (lambda stage, step: None)
+    hist: dict[str, list[float]] = {"prior_loss": [], "recon_loss": []}
+    ang32 = angles.float()
+    stage1 = torch.empty(0)
+    for stage, iters, lr0 in (
+        ("prior", cfg.iters_prior, cfg.lr_prior),
+        ("recon", cfg.iters_recon, cfg.lr_recon),
+    ):
+        opt = torch.optim.Adam(net.parameters(), lr=lr0)
+        for it in range(iters):
+            _cosine_lr(opt, lr0, cfg.lr_decay, it, iters)
+            idx = pick(stage, it)
+            img = render(idx)
+            if stage == "prior":
+                loss = functional.mse_loss(img, prior if idx is None else prior[idx])
+            else:
+                ref = sino if idx is None else sino[idx]
+                loss = functional.mse_loss(project(img, ang32), ref)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            hist[f"{stage}_loss"].append(float(loss.detach()))
+            if progress and (it % 100 == 0 or it == iters - 1):
+                n_st = 1 if stage == "prior" else 2
+                line = f"stage {n_st} {it:5d}  mse {hist[f'{stage}_loss'][-1]:.3e}"
+                if stage == "recon" and target is not None:
+                    with torch.no_grad():
+                        line += f"  psnr {psnr(render(None), target):.2f} dB"
+                print(line, flush=True)
+        if stage == "prior":
+            with torch.no_grad():
+                stage1 = render(None)
+    return hist, stage1
+
+
 def run_ct(cfg: CtConfig | None = None, *, progress: bool = False) -> CtResult:
     """Two-stage neural-field reconstruction vs FBP (see the module docstring).
 
@@ -430,37 +505,13 @@ def run_ct(cfg: CtConfig | None = None, *, progress: bool = False) -> CtResult:
     )
     net = NeuralField(cfg.field, b)
     coords = pixel_coords(n)
-    hist: dict[str, list[float]] = {"prior_loss": [], "recon_loss": []}
 
-    def image() -> torch.Tensor:
+    def image(idx: torch.Tensor | None = None) -> torch.Tensor:
         return net(coords).reshape(n, n)
 
-    opt = torch.optim.Adam(net.parameters(), lr=cfg.lr_prior)
-    for it in range(cfg.iters_prior):
-        _cosine_lr(opt, cfg.lr_prior, cfg.lr_decay, it, cfg.iters_prior)
-        loss = functional.mse_loss(image(), prior)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
-        hist["prior_loss"].append(float(loss.detach()))
-        if progress and (it % 100 == 0 or it == cfg.iters_prior - 1):
-            print(f"stage 1 {it:5d}  mse {hist['prior_loss'][-1]:.3e}", flush=True)
-    with torch.no_grad():
-        stage1 = image()
-
-    opt = torch.optim.Adam(net.parameters(), lr=cfg.lr_recon)
-    ang32 = angles.float()
-    for it in range(cfg.iters_recon):
-        _cosine_lr(opt, cfg.lr_recon, cfg.lr_decay, it, cfg.iters_recon)
-        loss = functional.mse_loss(project(image(), ang32), sino)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
-        hist["recon_loss"].append(float(loss.detach()))
-        if progress and (it % 100 == 0 or it == cfg.iters_recon - 1):
-            with torch.no_grad():
-                p = psnr(image(), target)
-            print(f"stage 2 {it:5d}  mse {hist['recon_loss'][-1]:.3e}  psnr {p:.2f} dB", flush=True)
+    hist, stage1 = fit_two_stage(
+        net, image, prior, sino, angles, cfg, progress=progress, target=target
+    )
     with torch.no_grad():
         rec = image() * circle_mask(n)
 
