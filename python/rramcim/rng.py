@@ -97,8 +97,22 @@ def normal(key: int, counter: torch.Tensor) -> torch.Tensor:
     Returns:
         float64 tensor of the same shape (exact table values).
     """
+    return normal_keyed(torch.tensor(key, dtype=torch.int64), counter)
+
+
+def normal_keyed(keys: torch.Tensor, counter: torch.Tensor) -> torch.Tensor:
+    """:func:`normal` with one key per element: ``normal(keys[i], counter[i])`` for every i
+    (``keys`` broadcasts against ``counter``), e.g. one key per cell and one draw number each.
+
+    Args:
+        keys: int64 tensor of keys from :func:`make_key`.
+        counter: int64 tensor of non-negative element numbers.
+
+    Returns:
+        float64 tensor of the broadcast shape (exact table values).
+    """
     counter = counter.to(torch.int64)
-    h = hash64(key, counter >> 2)
+    h = mix64((counter >> 2).mul(_GAMMA_S).add_(keys.to(torch.int64)))
     lane = (counter & 3) * 16
     idx = (h >> lane) & 0xFFFF
     return _normal_table()[idx].to(torch.float64)

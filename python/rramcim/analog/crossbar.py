@@ -565,23 +565,54 @@ class CrossbarMacro:
         if op is PulseOp.VERIFY:
             raise ValueError("pulse: VERIFY is a read; use verify()")
         self._check_cell(row, col, neg)
-        kk = (int(neg), int(row), int(col))
-        n = self._pulse_count.get(kk, 0)
-        self._pulse_count[kk] = n + 1
-        cell = self.cell_index(neg, row, col).reshape(1)
-        d = self.device
         if op is PulseOp.FORM:
-            g, _, _ = self.dev.form(cell)
-        else:
-            tgt = d.g_max_S if op is PulseOp.SET else d.g_min_S
+            kk = (int(neg), int(row), int(col))
+            self._pulse_count[kk] = self._pulse_count.get(kk, 0) + 1
+            g, _, _ = self.dev.form(self.cell_index(neg, row, col).reshape(1))
+            self._g_prog[int(neg), int(row), int(col)] = g[0]
+            self._invalidate()
+            self.stats.pulses += 1
+            return float(g[0])
+        g = self.pulse_cells(op, neg, torch.tensor([row]), torch.tensor([col]))
+        return float(g[0])
+
+    def pulse_cells(
+        self, op: PulseOp | int, neg: int, rows: torch.Tensor, cols: torch.Tensor
+    ) -> torch.Tensor:
+        """:meth:`pulse` (SET or RESET) on many cells of one side at once: the same draws,
+        pulse counters and statistics as one call per cell in the given order (a cell listed
+        twice gets two pulses). Returns the new conductances (S), one per listed cell."""
+        op = PulseOp(op)
+        if op not in (PulseOp.SET, PulseOp.RESET):
+            raise ValueError(f"pulse_cells: {op.name} is not SET or RESET")
+        rows = torch.as_tensor(rows, dtype=torch.int64).reshape(-1)
+        cols = torch.as_tensor(cols, dtype=torch.int64).reshape(-1)
+        out = torch.empty(rows.numel(), dtype=torch.float64)
+        if rows.numel() == 0:
+            return out
+        for r, c in zip(rows.tolist(), cols.tolist(), strict=True):
+            self._check_cell(r, c, neg)
+        attempt = torch.empty(rows.numel(), dtype=torch.int64)
+        for i, (r, c) in enumerate(zip(rows.tolist(), cols.tolist(), strict=True)):
+            kk = (int(neg), r, c)
+            n = self._pulse_count.get(kk, 0)
+            self._pulse_count[kk] = n + 1
+            attempt[i] = n + 1
+        d = self.device
+        tgt = d.g_max_S if op is PulseOp.SET else d.g_min_S
+        for a in torch.unique(attempt).tolist():  # one programming call per attempt number
+            sel = attempt == a
+            cells = self.cell_index(neg, rows[sel], cols[sel])
             g, n_clip = self.dev.program(
-                cell, torch.tensor([tgt], dtype=torch.float64), attempt=1 + n
+                cells, torch.full((cells.numel(),), tgt, dtype=torch.float64), attempt=int(a)
             )
             self.stats.clipped_programming += n_clip
-        self._g_prog[int(neg), int(row), int(col)] = g[0]
+            out[sel] = g
+        for i, (r, c) in enumerate(zip(rows.tolist(), cols.tolist(), strict=True)):
+            self._g_prog[int(neg), r, c] = out[i]  # in order: the last pulse of a cell wins
         self._invalidate()
-        self.stats.pulses += 1
-        return float(g[0])
+        self.stats.pulses += rows.numel()
+        return out
 
     def verify_lsb_S(self) -> float:
         """Conductance step of the verify read (full scale 1.5 g_max)."""
@@ -590,17 +621,31 @@ class CrossbarMacro:
     def verify(self, row: int, col: int, neg: int) -> int:
         """Verify read of one cell: unsigned code of its conductance (with read noise)."""
         self._check_cell(row, col, neg)
-        kk = (int(neg), int(row), int(col))
-        n = self._verify_count.get(kk, 0)
-        self._verify_count[kk] = n + 1
+        return int(self.verify_cells(neg, torch.tensor([row]), torch.tensor([col]))[0])
+
+    def verify_cells(self, neg: int, rows: torch.Tensor, cols: torch.Tensor) -> torch.Tensor:
+        """:meth:`verify` of many cells of one side at once: the same read noise (the n-th
+        verify of a cell draws ``normal(key("verify", cell), n)``), counters and statistics
+        as one call per cell in the given order. Returns int64 codes, one per listed cell."""
+        rows = torch.as_tensor(rows, dtype=torch.int64).reshape(-1)
+        cols = torch.as_tensor(cols, dtype=torch.int64).reshape(-1)
+        if rows.numel() == 0:
+            return torch.zeros(0, dtype=torch.int64)
+        n = torch.empty(rows.numel(), dtype=torch.int64)
+        for i, (r, c) in enumerate(zip(rows.tolist(), cols.tolist(), strict=True)):
+            self._check_cell(r, c, neg)
+            kk = (int(neg), r, c)
+            n[i] = self._verify_count.get(kk, 0)
+            self._verify_count[kk] = int(n[i]) + 1
         gp, gn = self.conductances()
-        g = float((gn if neg else gp)[row, col])
-        cell = int(self.cell_index(neg, row, col))
-        z = float(rng.normal(self._key("verify", cell), torch.tensor([n]))[0])
+        g = (gn if neg else gp)[rows, cols].to(torch.float64)
+        cells = self.cell_index(neg, rows, cols).reshape(-1).tolist()
+        keys = torch.tensor([self._key("verify", c) for c in cells], dtype=torch.int64)
+        z = rng.normal_keyed(keys, n)
         val = (g + self.device.read_noise_S * z) / self.verify_lsb_S()
-        code = int(math.floor(val + 0.5))
-        self.stats.verifies += 1
-        return max(0, min((1 << self.cfg.verify_bits) - 1, code))
+        self.stats.verifies += rows.numel()
+        hi = (1 << self.cfg.verify_bits) - 1
+        return torch.clamp(torch.floor(val + 0.5), 0, hi).to(torch.int64)
 
     def _check_cell(self, row: int, col: int, neg: int) -> None:
         if not (0 <= row < self.cfg.rows and 0 <= col < self.cfg.cols and neg in (0, 1)):
