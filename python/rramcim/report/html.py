@@ -235,8 +235,9 @@ _NFIELD_INTRO = (
     "back-projection from the same 20 views; its weights mapped onto binary cells by HAQ "
     "(radix 1.5, programming noise 0.15 on set cells) and by uniform binary quantization "
     "with the same cells; novel views of two procedural scenes by a pruned low-rank field. "
-    "Levels shown: software and weight mapping. The bit-exact hardware model of the "
-    "datapath and the RTL top are not built yet.</p>"
+    "Levels shown: software, weight mapping and, for CT, the bit-exact hardware model of "
+    "the datapath (encoder macro, ADCs, fixed-point sin/cos, HAQ cells programmed through "
+    "verify reads). The RTL top is not built yet.</p>"
 )
 
 
