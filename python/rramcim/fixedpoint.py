@@ -102,3 +102,29 @@ def check_range(name: str, values: Sequence[int] | np.ndarray, bits: int, signed
             f"{'signed' if signed else 'unsigned'} range [{lo}, {hi}] "
             f"({bad.size} value(s) out of range)"
         )
+
+
+def check_int(owner: str, name: str, value: object, lo: int, hi: int) -> int:
+    """Validate one integer configuration field of a golden model (or an integer port value).
+
+    Args:
+        owner: what the field belongs to (a config class or a function name), named first in
+            the message: ``owner.name``.
+        name: the field.
+        value: the value given; ``bool`` is rejected, numpy integers are accepted.
+        lo: smallest legal value (inclusive).
+        hi: largest legal value (inclusive).
+
+    Returns:
+        ``value`` as a Python ``int``.
+
+    Raises:
+        ValueError: ``value`` is not an integer (``owner.name must be an integer in [lo, hi],
+            got value``) or lies outside the range (``owner.name = value is outside [lo, hi]``).
+    """
+    if isinstance(value, bool) or not isinstance(value, int | np.integer):
+        raise ValueError(f"{owner}.{name} must be an integer in [{lo}, {hi}], got {value!r}")
+    v = int(value)
+    if not lo <= v <= hi:
+        raise ValueError(f"{owner}.{name} = {v} is outside [{lo}, {hi}]")
+    return v

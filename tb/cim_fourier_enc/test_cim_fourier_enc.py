@@ -1,14 +1,16 @@
 """cocotb bench of ``rtl/cim_fourier_enc.sv`` against ``rramcim.golden.fourier_enc``.
 
-Structure: a small :class:`TB` owns the pins and runs one step per clock cycle. On the falling
-edge it drives ``out_ready_i`` (random back-pressure) and the input (the next phase of the plan
-after a random idle gap, held while stalled; garbage on the data pins while ``in_valid_i`` is
-low); in the ``ReadOnly`` phase it samples every handshake of the coming edge. The scoreboard is
-:class:`~rramcim.golden.fourier_enc.FourierEncModel`, fed every accepted beat; every output beat
-(sin, cos, tag, saturation flags) is compared bit-exact, ``sat_count_o`` in every cycle. Beside
-it a slot model of the pipeline (ITERS + 1 stages and the output register, one global enable)
-predicts ``in_ready_o``, ``out_valid_o`` and ``busy_o`` in every cycle, which pins down the
-latency (ITERS + 1 edges) and the throughput (one beat per cycle) stated in the RTL header.
+Structure: :class:`TB` is a :class:`tb.vip.leaf.LeafTB` (clock and reset start-up, one step per
+clock cycle, the input driver, reset in the middle and the pytest entry live there). On the
+falling edge it drives ``out_ready_i`` (random back-pressure) and the input (the next phase of
+the plan after a random idle gap, held while stalled; garbage on the data pins while
+``in_valid_i`` is low); in the ``ReadOnly`` phase it samples every handshake of the coming edge.
+The scoreboard is :class:`~rramcim.golden.fourier_enc.FourierEncModel`, fed every accepted beat;
+every output beat (sin, cos, tag, saturation flags) is compared bit-exact, ``sat_count_o`` in
+every cycle. Beside it a slot model of the pipeline (ITERS + 1 stages and the output register,
+one global enable) predicts ``in_ready_o``, ``out_valid_o`` and ``busy_o`` in every cycle, which
+pins down the latency (ITERS + 1 edges) and the throughput (one beat per cycle) stated in the
+RTL header.
 
 Randomness: ``random.Random`` generators keyed by cocotb's per-test seed (logged at the start of
 each test); ``SEED=<regression seed>`` (``COCOTB_RANDOM_SEED``) reproduces a run.
@@ -23,8 +25,9 @@ Testplan (feature -> tests that check it)
 - +1.0 saturates to the largest code, counted in sat_count_o -> run_corners (bins sat_sin,
   sat_cos); counter sticks at 2^32-1 -> run_counter_saturation
 - handshakes: in_ready_o / out_valid_o / busy_o predicted every cycle, idle gaps, input stalls,
-  output back-pressure with the beat held stable -> run_random[full/idle/backpress/mixed]
-  (bins idle_gap, in_stall, out_stall, back_to_back); full speed: no stall at all
+  output back-pressure with the beat held stable (``StableWhileStalled``) ->
+  run_random[full/idle/backpress/mixed] (bins idle_gap, in_stall, out_stall, back_to_back,
+  out_ready_after_stall); full speed: no stall at all
 - asynchronous reset with a full pipeline, with a stalled output and while idle -> run_reset_mid
   (bins reset_full, reset_stall, reset_idle)
 - the checker catches a wrong model -> run_expect_fail (expect_fail=True)
@@ -36,16 +39,9 @@ Coverage bins are listed per test; a hole fails the test.
 
 from __future__ import annotations
 
-import logging
-import random
-from collections import deque
 from dataclasses import dataclass
-from pathlib import Path
 
 import cocotb
-import pytest
-from cocotb.clock import Clock
-from cocotb.triggers import FallingEdge, ReadOnly, Timer
 
 from rramcim.golden.fourier_enc import (
     COUNTER_MAX,
@@ -53,26 +49,13 @@ from rramcim.golden.fourier_enc import (
     FourierEncConfig,
     FourierEncModel,
 )
-from tb.vip.coverage import Coverage
-from tb.vip.params import param
-from tb.vip.runner import RTL, run_bench, simulators
-
-CLK_PERIOD_NS = 10
-#: Longest idle gap the driver inserts before a beat (cycles).
-MAX_GAP = 3
-PARAM_NAMES = ("PHASE_W", "PHASE_F", "OUT_W", "ITERS", "TAG_W")
-
-
-class ProtocolError(AssertionError):
-    """The DUT broke the interface contract (handshake, timing, counter)."""
-
-
-class ScoreboardError(AssertionError):
-    """An output beat differs from the model's prediction."""
-
-
-class UnexpectedBenchError(RuntimeError):
-    """A protocol error in ``run_expect_fail`` (must not count as the expected failure)."""
+from tb.vip.leaf import (
+    TRAFFIC_VARIANTS,
+    LeafTB,
+    ScoreboardError,
+    StableWhileStalled,
+    leaf_bench_test,
+)
 
 
 @dataclass
@@ -84,60 +67,28 @@ class Pending:
     sat_count: int  # sat_count_o once this beat is in the output register
 
 
-class TB:
-    """Pins, driver, consumer, slot model and scoreboard of ``cim_fourier_enc``.
+class TB(LeafTB[int]):
+    """Slot model, scoreboard and pins of ``cim_fourier_enc`` (plan items: phase codes).
 
-    Args:
-        dut: cocotb handle of the top level.
-        idle_prob: probability of an idle gap (1 .. MAX_GAP cycles) before a beat.
-        bp_prob: probability that ``out_ready_i`` is low in a cycle.
-        expect_fail: protocol errors raise :class:`UnexpectedBenchError`.
+    Constructed as :class:`~tb.vip.leaf.LeafTB` (``dut``, ``idle_prob``, ``bp_prob``,
+    ``expect_fail``).
     """
 
-    def __init__(
-        self, dut, *, idle_prob: float = 0.0, bp_prob: float = 0.0, expect_fail: bool = False
-    ) -> None:
-        self.dut = dut
-        self.log = logging.getLogger("cocotb.tb")
-        self.params = {n: param(n) for n in PARAM_NAMES}
+    CLEARED_OUTPUTS = (*LeafTB.CLEARED_OUTPUTS, "sat_count_o", "out_sin_o", "out_cos_o")
+    MAX_GAP = 3
+    PARAM_NAMES = ("PHASE_W", "PHASE_F", "OUT_W", "ITERS", "TAG_W")
+
+    def setup(self) -> None:
         self.cfg = FourierEncConfig.from_hdl(self.params)
         self.model = FourierEncModel(self.cfg)
-        seed = cocotb.RANDOM_SEED
-        self.log.info(
-            "per-test seed %d (SEED=<regression seed> reproduces), params %s", seed, self.params
-        )
-        self.rng = random.Random(f"{seed}:stim")
-        self.rng_drv = random.Random(f"{seed}:drv")
-        self.rng_out = random.Random(f"{seed}:out")
-        self.idle_prob, self.bp_prob, self.expect_fail = idle_prob, bp_prob, expect_fail
-        self.cov = Coverage()
-        self.cycle = 0
-        self.seq = 0
-        self.plan: deque[int] = deque()  # phases still to present
         self.n_slots = self.cfg.iters + 1  # stage 0 .. ITERS
-        self.reset_when: str | None = None
-        self._clear_state()
 
-    def _clear_state(self) -> None:
+    def clear_state(self) -> None:
+        super().clear_state()
         self.slots: list[Pending | None] = [None] * self.n_slots
         self.out: Pending | None = None
         self.exp_sat = 0
-        self.rdy_en = False
-        self.presenting: int | None = None
-        self.gap_left: int | None = None
-        self.out_ready = 0
-        self.stall_seen: tuple[int, ...] | None = None
-        self.last_accept = -10
-        self.done = 0
-        self.in_stalls = 0
-        self.since_reset = 0
-
-    def fail(self, msg: str) -> None:
-        full = f"cycle {self.cycle}: {msg} (per-test seed {cocotb.RANDOM_SEED})"
-        raise (UnexpectedBenchError if self.expect_fail else ProtocolError)(full)
-
-    def read(self, name: str) -> int:
-        return int(getattr(self.dut, name).value)
+        self.out_hold = StableWhileStalled("output beat", self.fail)
 
     # ----- stimulus ---------------------------------------------------------------------------
     def wrap(self, p: int) -> int:
@@ -170,37 +121,20 @@ class TB:
         return r.choice((c.phase_min, c.phase_max, 0, r.randint(-4, 4)))
 
     # ----- pins -------------------------------------------------------------------------------
-    async def start(self) -> None:
-        d = self.dut
-        Clock(d.clk_i, CLK_PERIOD_NS, unit="ns", impl="gpi").start()
-        d.rst_ni.value = 0
-        d.out_ready_i.value = 0
-        self._garbage()
-        for _ in range(3):
-            await FallingEdge(d.clk_i)
-        await ReadOnly()
-        self._check_reset_values()
-        await FallingEdge(d.clk_i)
-        d.rst_ni.value = 1
-        await ReadOnly()
-        if self.read("in_ready_o"):
-            self.fail("in_ready_o high in the first cycle after reset")
-        self.rdy_en = True
-
-    def _garbage(self) -> None:
+    def idle_pins(self) -> None:
         d, r = self.dut, self.rng_drv
         d.in_valid_i.value = 0
         d.in_phase_i.value = r.getrandbits(self.cfg.phase_w)
         d.in_tag_i.value = r.getrandbits(self.cfg.tag_w)
 
-    def _check_reset_values(self) -> None:
-        names = ("in_ready_o", "out_valid_o", "busy_o", "sat_count_o", "out_sin_o", "out_cos_o")
-        bad = {n: self.read(n) for n in names if self.read(n)}
-        if bad:
-            self.fail(f"outputs not cleared by reset: {bad}")
+    def present(self, item: int) -> None:
+        d = self.dut
+        d.in_valid_i.value = 1
+        d.in_phase_i.value = item & ((1 << self.cfg.phase_w) - 1)
+        d.in_tag_i.value = self.seq % (1 << self.cfg.tag_w)
 
     # ----- one clock cycle --------------------------------------------------------------------
-    def idle(self) -> bool:
+    def drained(self) -> bool:
         return (
             not self.plan
             and self.presenting is None
@@ -208,54 +142,14 @@ class TB:
             and all(s is None for s in self.slots)
         )
 
-    async def run(self) -> None:
-        """Run until the plan is empty and every beat has been checked."""
-        budget = len(self.plan) * (MAX_GAP + 2) * 8 + 20 * self.n_slots + 200
-        fe = FallingEdge(self.dut.clk_i)
-        for _ in range(budget):
-            if self.idle():
-                return
-            await fe
-            self.cycle += 1
-            if self.reset_when is not None and self._reset_due():
-                await self._reset_mid()
-                continue
-            self._drive()
-            await ReadOnly()
-            self._sample()
-        self.fail(f"budget exhausted ({len(self.plan)} beats left): DUT hangs")
+    def budget(self) -> int:
+        return super().budget() + 20 * self.n_slots
 
-    def _drive(self) -> None:
-        d = self.dut
-        want = int(self.rng_out.random() >= self.bp_prob)
-        if want != self.out_ready:
-            d.out_ready_i.value = self.out_ready = want
-        if self.presenting is not None:
-            return  # held while stalled
-        if not self.plan:
-            self._garbage()
-            return
-        if self.gap_left is None:
-            self.gap_left = (
-                self.rng_drv.randint(1, MAX_GAP) if self.rng_drv.random() < self.idle_prob else 0
-            )
-            if self.gap_left:
-                self.cov.hit("idle_gap")
-        if self.gap_left:
-            self.gap_left -= 1
-            self._garbage()
-            return
-        self.gap_left = None
-        self.presenting = self.plan.popleft()
-        d.in_valid_i.value = 1
-        d.in_phase_i.value = self.presenting & ((1 << self.cfg.phase_w) - 1)
-        d.in_tag_i.value = self.seq % (1 << self.cfg.tag_w)
-
-    def _sample(self) -> None:
+    def sample(self) -> None:
         out_valid = self.read("out_valid_o")
         in_ready = self.read("in_ready_o")
         adv = self.out is None or bool(self.out_ready)
-        want_ready = self.rdy_en and adv
+        want_ready = self.ready_allowed and adv
         if bool(in_ready) != want_ready:
             self.fail(f"in_ready_o={in_ready}, slot model expects {int(want_ready)}")
         if bool(out_valid) != (self.out is not None):
@@ -267,19 +161,9 @@ class TB:
             self.fail(f"sat_count_o={self.read('sat_count_o')}, model {self.exp_sat}")
         if self.out is not None:
             self._check_out(self.out)
-        accepted: Pending | None = None
-        if self.presenting is not None:
-            if in_ready:
-                accepted = self._accept(self.presenting)
-                self.presenting = None
-            else:
-                self.in_stalls += 1
-                self.cov.hit("in_stall")
+        accepted: Pending | None = self.input_transfer(bool(in_ready))
         if self.out is not None:
             if self.out_ready:
-                if self.stall_seen is not None:
-                    self.cov.hit("out_ready_after_stall")
-                self.stall_seen = None
                 self.out = None
                 self.done += 1
             else:
@@ -291,17 +175,11 @@ class TB:
                 self.out = last
                 self.exp_sat = last.sat_count
 
-    def _accept(self, phase: int) -> Pending:
+    def accept(self, item: int) -> Pending:
         tag = self.seq % (1 << self.cfg.tag_w)
-        beat = self.model.process(phase, tag)
-        if self.cycle == self.last_accept + 1:
-            self.cov.hit("back_to_back")
-        self.last_accept = self.cycle
-        self._cover(phase, beat)
-        p = Pending(self.seq, beat, self.model.sat_count)
-        self.seq += 1
-        self.since_reset += 1
-        return p
+        beat = self.model.process(item, tag)
+        self._cover(item, beat)
+        return Pending(self.seq, beat, self.model.sat_count)
 
     def _cover(self, phase: int, b: FourierBeat) -> None:
         c, f = self.cfg, self.cfg.phase_f
@@ -337,79 +215,39 @@ class TB:
                 f"cycle {self.cycle}: beat {e.seq} (tag, sin, cos, sat) = {got}, model {want} "
                 f"(per-test seed {cocotb.RANDOM_SEED})"
             )
-        if self.stall_seen is not None and self.stall_seen != got:
-            self.fail("output beat changed while stalled")
-        if not self.out_ready:
-            self.stall_seen = got
+        if self.out_hold.observe(got, bool(self.out_ready)) and self.out_ready:
+            self.cov.hit("out_ready_after_stall")
 
     # ----- reset in the middle ----------------------------------------------------------------
-    def _reset_due(self) -> bool:
-        if self.since_reset < 10:
+    def reset_ready(self, where: str) -> bool:
+        if self.accepted_since_reset < 10:
             return False
         full = sum(s is not None for s in self.slots) >= self.n_slots // 2
-        where = {
+        cond = {
             "full": full and self.out is not None and bool(self.out_ready),
-            "stall": self.out is not None and self.stall_seen is not None,
+            "stall": self.out is not None and self.out_hold.stalled,
             "idle": self.out is None and all(s is None for s in self.slots),
         }
-        return where[self.reset_when]
-
-    async def _reset_mid(self) -> None:
-        d = self.dut
-        self.log.info("cycle %d: reset (%s)", self.cycle, self.reset_when)
-        self.cov.hit(f"reset_{self.reset_when}")
-        self.reset_when = None
-        d.rst_ni.value = 0
-        self._garbage()
-        await Timer(1, unit="ns")
-        self._check_reset_values()
-        if self.presenting is not None:
-            self.plan.appendleft(self.presenting)
-        self.model.reset()
-        self._clear_state()
-        for _ in range(self.rng_drv.randint(1, 3)):
-            await FallingEdge(d.clk_i)
-            self.cycle += 1
-            await ReadOnly()
-            self._check_reset_values()
-        await FallingEdge(d.clk_i)
-        self.cycle += 1
-        d.rst_ni.value = 1
-        d.out_ready_i.value = self.out_ready = 0
-        await ReadOnly()
-        if self.read("in_ready_o"):
-            self.fail("in_ready_o high in the first cycle after reset")
-        self.rdy_en = True
+        return cond[where]
 
 
 # ------------------------------------------------------------------------------------------
 # Tests
 # ------------------------------------------------------------------------------------------
 
-#: (idle_prob, bp_prob) of the run_random variants.
-VARIANTS = {"full": (0.0, 0.0), "idle": (0.5, 0.0), "backpress": (0.0, 0.5), "mixed": (0.3, 0.3)}
-
 
 @cocotb.test()
-@cocotb.parametrize(variant=list(VARIANTS))
+@cocotb.parametrize(variant=list(TRAFFIC_VARIANTS))
 async def run_random(dut, variant: str) -> None:
     """Random phases (>= 400 beats, a third near boundaries) with idle gaps and/or
     back-pressure."""
-    idle, bp = VARIANTS[variant]
+    idle, bp = TRAFFIC_VARIANTS[variant]
     tb = TB(dut, idle_prob=idle, bp_prob=bp)
     await tb.start()
-    tb.plan.extend(tb.random_phase() for _ in range(400))
-    n = len(tb.plan)
-    await tb.run()
-    assert tb.done == n, f"{tb.done} beats checked, {n} planned"
-    req = ["quad0", "quad1", "quad2", "quad3", "neg", "back_to_back"]
-    if idle:
-        req.append("idle_gap")
+    await tb.run_plan(tb.random_phase() for _ in range(400))
+    req = ["quad0", "quad1", "quad2", "quad3", "neg", *tb.handshake_bins()]
     if bp:
-        req += ["out_stall", "in_stall", "out_ready_after_stall"]
-    else:
-        assert tb.in_stalls == 0, f"{tb.in_stalls} input stalls without back-pressure"
-    tb.log.info("%d beats in %d cycles", n, tb.cycle)
+        req.append("out_ready_after_stall")
     tb.cov.check(req, tb.log)
 
 
@@ -418,10 +256,7 @@ async def run_corners(dut) -> None:
     """Directed corners: boundaries, quarter turns (saturation), extremes, wrap, negation."""
     tb = TB(dut, idle_prob=0.2, bp_prob=0.2)
     await tb.start()
-    tb.plan.extend(tb.corner_phases())
-    n = len(tb.plan)
-    await tb.run()
-    assert tb.done == n
+    await tb.run_plan(tb.corner_phases())
     req = ["quad0", "quad1", "quad2", "quad3", "boundary", "neg", "phase_min", "phase_max"]
     req += ["sat_sin", "sat_cos"]
     if tb.cfg.phase_w > tb.cfg.phase_f + 1:
@@ -435,26 +270,13 @@ async def run_reset_mid(dut) -> None:
     """Asynchronous reset with a full pipeline, a stalled output and while idle."""
     tb = TB(dut, idle_prob=0.1, bp_prob=0.3)
     await tb.start()
-    plan = ["full", "stall", "idle"]
-    for where in plan[:2]:
-        tb.reset_when = where
-        for _ in range(10):
-            tb.plan.extend(tb.random_phase() for _ in range(40))
-            await tb.run()
-            if tb.reset_when is None:
-                break
-        assert tb.reset_when is None, f"reset '{where}' never applied"
-    tb.plan.extend(tb.random_phase() for _ in range(40))
-    await tb.run()  # drains the pipeline
-    for _ in range(2):
-        await FallingEdge(dut.clk_i)
-        tb.cycle += 1
-    tb.reset_when = "idle"
-    await tb._reset_mid()
-    tb.plan.extend(tb.corner_phases())
-    await tb.run()
+    await tb.run_reset_scenario(
+        ["full", "stall"],
+        lambda: tb.plan.extend(tb.random_phase() for _ in range(40)),
+        tb.corner_phases(),
+    )
     assert tb.read("sat_count_o") == tb.model.sat_count
-    tb.cov.check([f"reset_{w}" for w in plan], tb.log)
+    tb.cov.check(["reset_full", "reset_stall", "reset_idle"], tb.log)
 
 
 @cocotb.test()
@@ -462,8 +284,7 @@ async def run_counter_saturation(dut) -> None:
     """sat_count_o deposited just below 2^32-1 sticks at 2^32-1."""
     tb = TB(dut)
     await tb.start()
-    await FallingEdge(dut.clk_i)
-    tb.cycle += 1
+    await tb.next_cycle()
     dut.sat_cnt_q.value = COUNTER_MAX - 2
     tb.model.sat_count = tb.exp_sat = COUNTER_MAX - 2
     q = 1 << (tb.cfg.phase_f - 2)
@@ -517,16 +338,4 @@ def test_param_sets_cover_corners() -> None:
     assert 32 in {c.phase_w for c in sets}
 
 
-@pytest.mark.sim
-@pytest.mark.parametrize("params", list(PARAM_SETS.values()), ids=list(PARAM_SETS))
-@pytest.mark.parametrize("sim", simulators())
-def test_cim_fourier_enc(sim: str, params: dict[str, int], request: pytest.FixtureRequest) -> None:
-    run_bench(
-        sim=sim,
-        nodeid=request.node.nodeid,
-        toplevel="cim_fourier_enc",
-        module="test_cim_fourier_enc",
-        sources=[RTL / "cim_fourier_enc.sv"],
-        parameters=params,
-        bench_dir=Path(__file__).parent,
-    )
+test_cim_fourier_enc = leaf_bench_test("cim_fourier_enc", PARAM_SETS, __file__)

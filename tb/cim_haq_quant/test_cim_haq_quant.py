@@ -1,11 +1,12 @@
 """cocotb bench of ``rtl/cim_haq_quant.sv`` against ``rramcim.golden.haq_quant``.
 
-Structure: a small :class:`TB` owns the pins and runs one step per clock cycle. On the falling
-edge it drives every input for the next rising edge (``out_ready_i`` and ``prog_ready_i`` with
-random back-pressure, the macro's verify answers, the next weight of the plan after a random
-idle gap, held while stalled, garbage on the data pins while a valid is low); in the
-``ReadOnly`` phase after those writes it reads the outputs, so every handshake of the coming
-edge is known, identically on Icarus and Verilator.
+Structure: :class:`TB` is a :class:`tb.vip.leaf.LeafTB` (clock and reset start-up, the per-cycle
+step, the reset-in-the-middle sequence and the pytest entry live there) and runs one step per
+clock cycle. On the falling edge it drives every input for the next rising edge
+(``out_ready_i`` and ``prog_ready_i`` with random back-pressure, the macro's verify answers,
+the next weight of the plan after a random idle gap, held while stalled, garbage on the data
+pins while a valid is low); in the ``ReadOnly`` phase after those writes it reads the outputs,
+so every handshake of the coming edge is known, identically on Icarus and Verilator.
 
 Macro responder (:class:`Macro`, the program/verify port of ``cim_xbar_macro``): an array of
 binary cells. SET marks a cell set; VERIFY answers with the cell's code after a random latency
@@ -41,8 +42,9 @@ Testplan (feature -> tests that check it)
   -> run_random (bins cell0_set, cell0_unset, last_set, last_unset, col_wrap, neg)
 - cells reused after earlier weights (measured, not assumed) -> run_random (bin reused_set)
 - verify latency 1 and TIMEOUT_CYC (the window's ends) -> run_random (bins lat_1, lat_max)
-- handshakes: prog back-pressure (request held stable), output back-pressure, input stall,
-  idle gaps -> run_random (bins prog_stall, out_stall, in_stall, idle_gap)
+- handshakes: prog back-pressure (request held stable, ``StableWhileStalled``), output
+  back-pressure, input stall, idle gaps -> run_random (bins prog_stall, out_stall, in_stall,
+  idle_gap)
 - latency and throughput of the header (result edge, next accept edge), cycle by cycle
   -> run_full_speed
 - timeouts (dropped, late answers), nominal contribution, out_err_o, cnt_timeout_o;
@@ -63,17 +65,13 @@ Coverage bins are listed per test; a hole fails the test.
 
 from __future__ import annotations
 
-import logging
 import random
 from collections import deque
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import cocotb
-import pytest
 import torch
-from cocotb.clock import Clock
-from cocotb.triggers import FallingEdge, ReadOnly, Timer
+from cocotb.triggers import ReadOnly
 
 from rramcim import rng
 from rramcim.analog.haq import cell_noise
@@ -88,28 +86,12 @@ from rramcim.golden.haq_quant import (
     noisy_code,
     quantize_weight,
 )
-from tb.vip.coverage import Coverage
-from tb.vip.params import param
-from tb.vip.runner import RTL, run_bench, simulators
+from tb.vip.leaf import LeafTB, ScoreboardError, StableWhileStalled, leaf_bench_test
 
-CLK_PERIOD_NS = 10
 #: Longest idle gap the driver inserts before a weight (cycles).
 MAX_GAP = 4
 #: Programming noise of a set cell in the responder (PAPERS.md §3.4: 0.15).
 NOISE_STD = 0.15
-PARAM_NAMES = tuple(HaqQuantParams._HDL)
-
-
-class ProtocolError(AssertionError):
-    """The DUT broke the interface contract (handshake, status)."""
-
-
-class ScoreboardError(AssertionError):
-    """An operation or a result beat differs from the model's prediction."""
-
-
-class UnexpectedBenchError(RuntimeError):
-    """A protocol error in ``run_expect_fail`` (must not count as the expected failure)."""
 
 
 @dataclass(frozen=True)
@@ -144,8 +126,9 @@ class Macro:
         return Macro(set(self.set_cells), self.n_verify)
 
 
-class TB:
-    """Pins, driver, macro responder, consumer and scoreboard of ``cim_haq_quant``.
+class TB(LeafTB[PlanItem]):
+    """Driver, macro responder, consumer and scoreboard of ``cim_haq_quant`` (start-up, the
+    per-cycle step and reset in the middle come from :class:`~tb.vip.leaf.LeafTB`).
 
     Args:
         dut: the cocotb handle of the top level.
@@ -155,8 +138,22 @@ class TB:
         p_drop, p_late: probability that a VERIFY is never answered / answered one cycle
             after the timeout.
         p_spurious: probability per eligible cycle of a spurious ``verify_valid_i`` pulse.
-        expect_fail: protocol errors raise :class:`UnexpectedBenchError`.
+        expect_fail: protocol errors raise :class:`~tb.vip.leaf.UnexpectedBenchError`.
     """
+
+    CLEARED_OUTPUTS = (
+        *LeafTB.CLEARED_OUTPUTS,
+        "prog_valid_o",
+        "cnt_timeout_o",
+        "cnt_proto_o",
+        "err_cfg_o",
+        "out_bits_o",
+        "out_acc_o",
+        "out_err_o",
+    )
+    ZERO_AT_START = ("in_valid_i", "out_ready_i", "prog_ready_i", "verify_valid_i")
+    MAX_GAP = MAX_GAP
+    PARAM_NAMES = tuple(HaqQuantParams._HDL)
 
     def __init__(
         self,
@@ -170,52 +167,34 @@ class TB:
         p_spurious: float = 0.0,
         expect_fail: bool = False,
     ) -> None:
-        self.dut = dut
-        self.log = logging.getLogger("cocotb.tb")
-        self.params = {n: param(n) for n in PARAM_NAMES}
-        self.p = HaqQuantParams.from_hdl(self.params)
-        self.model = HaqQuantModel(self.p)
-        seed = cocotb.RANDOM_SEED
-        self.seed = seed
-        self.log.info(
-            "per-test seed %d (regression seed: logged by cocotb at start-up; SEED=<it> "
-            "reproduces), params %s",
-            seed,
-            self.params,
-        )
-        self.rng = random.Random(f"{seed}:stim")
-        self.rng_drv = random.Random(f"{seed}:drv")
-        self.rng_out = random.Random(f"{seed}:out")
-        self.rng_mac = random.Random(f"{seed}:mac")
-        self.idle_prob, self.bp_prob, self.prog_bp_prob = idle_prob, bp_prob, prog_bp_prob
+        self.prog_bp_prob = prog_bp_prob
         self.p_drop, self.p_late, self.p_spurious = p_drop, p_late, p_spurious
-        self.expect_fail = expect_fail
-        self.cov = Coverage()
+        super().__init__(dut, idle_prob=idle_prob, bp_prob=bp_prob, expect_fail=expect_fail)
+        self.rng_mac = self.make_rng("mac")
         self.vmax = (1 << self.p.verify_bits) - 1
         self.acc_w = self.p.acc_w
-        self.cycle = 0
-        self.plan: deque[PlanItem] = deque()
-        self.reset_plan: list[str] = []
         self.macro = Macro()
-        self.exp_proto = 0
         self.n_beats = 0
         self._code_cache: dict[tuple[int, int, int, bool, int, int], int] = {}
         self.recent: deque[tuple[int, int, int]] = deque(maxlen=16)  # addresses to reuse
         self.check_timing = False  # run_full_speed: check the header's latency formula
-        self._reset_state()
+
+    def setup(self) -> None:
+        self.p = HaqQuantParams.from_hdl(self.params)
+        self.model = HaqQuantModel(self.p)
 
     # ----- bookkeeping ----------------------------------------------------------------------
-    def _reset_state(self) -> None:
-        self.presenting: Weight | None = None
+    def clear_state(self) -> None:
+        super().clear_state()
+        self.exp_proto = 0
         self.gap = 0
         self.gap_done = False
         self.valid_driven = True
         self.exp_ops: deque[Op] = deque()
         self.exp_beats: deque[HaqBeat] = deque()
         self.cur_cfg: tuple[int, int] = (0, 0)  # (unit, rst) of the weight in flight
-        self.out_ready = 0
         self.prog_ready = 0
-        self.stalled_prog: tuple[int, int, int, int] | None = None
+        self.prog_hold = StableWhileStalled("prog request", self.fail)
         self.stalled_out = False
         self.pending: tuple[int, int] | None = None  # (cycles left, code) of a verify answer
         self.late_pending: int | None = None  # cycles left of a late (protocol-error) pulse
@@ -225,13 +204,6 @@ class TB:
         self.t_accept = 0  # cycle of the last input transfer (timing check)
         self.t_cost = 0  # its predicted edges until out_valid_o
         self.t_seen: int | None = None  # cycle in which the last result was first seen
-
-    def fail(self, msg: str) -> None:
-        full = f"cycle {self.cycle}: {msg} (per-test seed {cocotb.RANDOM_SEED})"
-        raise (UnexpectedBenchError if self.expect_fail else ProtocolError)(full)
-
-    def read(self, name: str) -> int:
-        return int(getattr(self.dut, name).value)
 
     # ----- the macro's cells (pure functions of the seed and the address) -------------------
     def cell_code(self, row: int, col: int, neg: int, is_set: bool, unit: int, rst: int) -> int:
@@ -313,24 +285,7 @@ class TB:
             self.plan.append(w)
 
     # ----- pins -----------------------------------------------------------------------------
-    async def start(self) -> None:
-        d = self.dut
-        Clock(d.clk_i, CLK_PERIOD_NS, unit="ns", impl="gpi").start()
-        d.rst_ni.value = 0
-        for name in ("in_valid_i", "out_ready_i", "prog_ready_i", "verify_valid_i"):
-            getattr(d, name).value = 0
-        self._drive_garbage()
-        for _ in range(3):
-            await FallingEdge(d.clk_i)
-        await ReadOnly()
-        self._check_reset_values()
-        await FallingEdge(d.clk_i)
-        d.rst_ni.value = 1
-        await ReadOnly()
-        if self.read("in_ready_o"):
-            self.fail("in_ready_o high in the first cycle after reset")
-
-    def _drive_garbage(self) -> None:
+    def idle_pins(self) -> None:
         d, r, p = self.dut, self.rng_drv, self.p
         d.in_valid_i.value = 0
         d.in_target_i.value = r.getrandbits(p.tgt_w)
@@ -340,15 +295,8 @@ class TB:
         d.cfg_code_unit_i.value = r.getrandbits(p.verify_bits)
         d.cfg_code_reset_i.value = r.getrandbits(p.verify_bits)
 
-    def _check_reset_values(self) -> None:
-        names = ("in_ready_o", "out_valid_o", "prog_valid_o", "busy_o", "cnt_timeout_o")
-        names += ("cnt_proto_o", "err_cfg_o", "out_bits_o", "out_acc_o", "out_err_o")
-        bad = {n: self.read(n) for n in names if self.read(n)}
-        if bad:
-            self.fail(f"outputs not cleared by reset: {bad}")
-
     # ----- one clock cycle ------------------------------------------------------------------
-    def idle(self) -> bool:
+    def drained(self) -> bool:
         return (
             not self.plan
             and self.presenting is None
@@ -358,31 +306,15 @@ class TB:
             and self.late_pending is None
         )
 
-    async def run(self, max_cycles: int | None = None) -> None:
-        """Run until the plan is empty and every operation and beat has been checked."""
+    def budget(self) -> int:
         per_weight = self.p.n_cells * (self.p.timeout_cyc + 12) * 4 + MAX_GAP + 20
-        budget = max_cycles or (len(self.plan) * per_weight + 200)
-        fe = FallingEdge(self.dut.clk_i)
-        for _ in range(budget):
-            if self.idle():
-                await self._settle()
-                return
-            await fe
-            self.cycle += 1
-            if self.reset_plan and self._want_reset():
-                await self._reset_mid()
-                continue
-            self._drive()
-            await ReadOnly()
-            self._sample()
-        self.fail(f"budget exhausted ({len(self.plan)} plan items left): DUT hangs")
+        return len(self.plan) * per_weight + 200
 
-    async def _settle(self) -> None:
+    async def on_drained(self) -> None:
         """A few quiet cycles (the last result leaves the DUT), then compare the status."""
         d = self.dut
         for _ in range(3):
-            await FallingEdge(d.clk_i)
-            self.cycle += 1
+            await self.next_cycle()
             d.out_ready_i.value = self.out_ready = 1
             if self.vv_driven:
                 d.verify_valid_i.value = 0
@@ -398,21 +330,21 @@ class TB:
         if self.read("busy_o"):
             self.fail("busy_o high while idle")
 
-    def _drive(self) -> None:
+    def drive(self) -> None:
         d = self.dut
-        want = int(self.rng_out.random() >= self.bp_prob)
-        if want != self.out_ready:
-            d.out_ready_i.value = self.out_ready = want
-        want = int(self.rng_mac.random() >= self.prog_bp_prob)
-        if want != self.prog_ready:
-            d.prog_ready_i.value = self.prog_ready = want
+        self.out_ready = self.backpressure(
+            "out_ready_i", self.out_ready, self.rng_out, self.bp_prob
+        )
+        self.prog_ready = self.backpressure(
+            "prog_ready_i", self.prog_ready, self.rng_mac, self.prog_bp_prob
+        )
         self._drive_verify()
         if self.presenting is not None:
             return  # held while stalled
         w = self._next_weight()
         if w is None:
             if self.valid_driven:
-                self._drive_garbage()
+                self.idle_pins()
                 self.valid_driven = False
             return
         self.presenting = w
@@ -487,7 +419,7 @@ class TB:
         self.gap_done = False
         return self.plan.popleft()
 
-    def _sample(self) -> None:
+    def sample(self) -> None:
         """ReadOnly phase: check the outputs, apply the transfers of the coming edge."""
         in_ready = self.read("in_ready_o")
         out_valid = self.read("out_valid_o")
@@ -505,16 +437,13 @@ class TB:
                 self.read("prog_col_o"),
                 self.read("prog_neg_o"),
             )
-            if self.stalled_prog is not None and req != self.stalled_prog:
-                self.fail(f"prog request changed while stalled: {self.stalled_prog} -> {req}")
+            self.prog_hold.observe(req, bool(self.prog_ready))
             if self.prog_ready:
-                self.stalled_prog = None
                 self._prog_transfer(req)
             else:
-                self.stalled_prog = req
                 self.cov.hit("prog_stall")
-        elif self.stalled_prog is not None:
-            self.fail("prog_valid_o withdrawn while stalled")
+        else:
+            self.prog_hold.observe_invalid()
         # results
         if out_valid:
             got = HaqBeat(
@@ -542,13 +471,7 @@ class TB:
             else:
                 self.stalled_out = True
                 self.cov.hit("out_stall")
-        # input
-        if self.presenting is not None:
-            if in_ready:
-                self._accept(self.presenting)
-                self.presenting = None
-            else:
-                self.cov.hit("in_stall")
+        self.input_transfer(bool(in_ready))
         self.since_reset += 1
 
     def _prog_transfer(self, req: tuple[int, int, int, int]) -> None:
@@ -587,7 +510,7 @@ class TB:
         else:
             self.late_pending = t + 1
 
-    def _accept(self, w: Weight) -> None:
+    def accept(self, w: Weight) -> None:
         """A weight transfers at the coming edge: predict its operations and result."""
         shadow = self.macro.copy()
         unit, rst = w.unit, w.rst
@@ -645,7 +568,7 @@ class TB:
 
     # ----- reset in the middle ----------------------------------------------------------------
     def _where(self) -> str | None:
-        if self.exp_ops and self.stalled_prog is not None:
+        if self.exp_ops and self.prog_hold.stalled:
             return "prog"
         if self.pending is not None:
             return "wait"
@@ -655,42 +578,19 @@ class TB:
             return "idle"
         return None
 
-    def _want_reset(self) -> bool:
+    def reset_ready(self, where: str) -> bool:
         if self.since_reset < 20:
             return False
-        return self._where() == self.reset_plan[0] and self.rng_drv.random() < 0.5
+        return self._where() == where and self.rng_drv.random() < 0.5
 
-    async def _reset_mid(self) -> None:
-        """Assert ``rst_ni`` at a falling edge, check the asynchronous clear, hold it 1..3
-        cycles, release at a falling edge, check in_ready_o stays low one more cycle."""
-        where = self.reset_plan.pop(0)
-        d = self.dut
-        self.log.info("cycle %d: reset (%s)", self.cycle, where)
-        self.cov.hit(f"reset_{where}")
-        d.rst_ni.value = 0
-        d.in_valid_i.value = 0
-        d.verify_valid_i.value = 0
-        await Timer(1, unit="ns")
-        self._check_reset_values()
-        if self.presenting is not None:
-            self.plan.appendleft(self.presenting)  # not accepted: present it again
-        self.model.reset()
-        self.exp_proto = 0
-        self._reset_state()
-        for _ in range(self.rng_drv.randint(1, 3)):
-            await FallingEdge(d.clk_i)
-            self.cycle += 1
-            await ReadOnly()
-            self._check_reset_values()
-        await FallingEdge(d.clk_i)
-        self.cycle += 1
-        self._drive_garbage()
-        d.rst_ni.value = 1
-        d.out_ready_i.value = self.out_ready = 0
-        d.prog_ready_i.value = self.prog_ready = 0
-        await ReadOnly()
-        if self.read("in_ready_o"):
-            self.fail("in_ready_o high in the first cycle after reset")
+    def reset_pins(self) -> None:
+        self.dut.in_valid_i.value = 0
+        self.dut.verify_valid_i.value = 0
+
+    def release_pins(self) -> None:
+        self.idle_pins()
+        super().release_pins()
+        self.dut.prog_ready_i.value = self.prog_ready = 0
         self.valid_driven = False
 
 
@@ -770,8 +670,7 @@ async def run_counter_saturation(dut) -> None:
     """Counters deposited just below 2^16-1 stick at 2^16-1."""
     tb = TB(dut, p_drop=0.5, p_late=0.3)
     await tb.start()
-    await FallingEdge(dut.clk_i)
-    tb.cycle += 1
+    await tb.next_cycle()
     start = COUNTER_MAX - 3
     dut.cnt_tmo_q.value = start
     dut.cnt_proto_q.value = start
@@ -789,13 +688,7 @@ async def run_reset_mid(dut) -> None:
     with a stalled result and while idle; everything restarts cleanly."""
     tb = TB(dut, idle_prob=0.3, bp_prob=0.5, prog_bp_prob=0.4)
     await tb.start()
-    tb.reset_plan = ["prog", "wait", "out_stall", "idle"]
-    for _ in range(10):
-        tb.plan_weights(25)
-        await tb.run()
-        if not tb.reset_plan:
-            break
-    assert not tb.reset_plan, f"resets never applied: {tb.reset_plan}"
+    await tb.run_resets(["prog", "wait", "out_stall", "idle"], lambda: tb.plan_weights(25))
     tb.plan_weights(10)
     await tb.run()
     tb.cov.check(["reset_prog", "reset_wait", "reset_out_stall", "reset_idle"], tb.log)
@@ -889,16 +782,4 @@ def test_param_sets_cover_corners() -> None:
     assert any((1 << p.col_w) < p.n_cells for p in sets)
 
 
-@pytest.mark.sim
-@pytest.mark.parametrize("params", list(PARAM_SETS.values()), ids=list(PARAM_SETS))
-@pytest.mark.parametrize("sim", simulators())
-def test_cim_haq_quant(sim: str, params: dict[str, int], request: pytest.FixtureRequest) -> None:
-    run_bench(
-        sim=sim,
-        nodeid=request.node.nodeid,
-        toplevel="cim_haq_quant",
-        module="test_cim_haq_quant",
-        sources=[RTL / "cim_haq_quant.sv"],
-        parameters=params,
-        bench_dir=Path(__file__).parent,
-    )
+test_cim_haq_quant = leaf_bench_test("cim_haq_quant", PARAM_SETS, __file__)

@@ -36,6 +36,8 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from rramcim.fixedpoint import check_int
+
 #: Largest value of the 32-bit status counter; it sticks there instead of wrapping.
 COUNTER_MAX = 2**32 - 1
 
@@ -44,6 +46,12 @@ PHASE_W_RANGE = (8, 32)
 OUT_W_RANGE = (8, 24)
 ITERS_RANGE = (8, 20)
 TAG_W_RANGE = (1, 32)
+_FIELD_RANGES = {
+    "phase_w": PHASE_W_RANGE,
+    "out_w": OUT_W_RANGE,
+    "iters": ITERS_RANGE,
+    "tag_w": TAG_W_RANGE,
+}
 
 #: Guard bits of the x/y datapath above the output LSB.
 GUARD = 5
@@ -59,15 +67,6 @@ K32 = int(
 #: Measured max |error| in output LSB of sin and cos over every fraction code, for
 #: (out_w, iters) with phase_f = 16 (see the unit tests, which re-measure these).
 MEASURED_ERR_LSB = {(16, 8): 255.2, (16, 12): 16.4, (16, 16): 1.6, (16, 20): 0.8}
-
-
-def _check_int(name: str, value: object, lo: int, hi: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | np.integer):
-        raise ValueError(f"{name} must be an integer in [{lo}, {hi}], got {value!r}")
-    v = int(value)
-    if not lo <= v <= hi:
-        raise ValueError(f"{name} = {v} is outside [{lo}, {hi}]")
-    return v
 
 
 def _round_shift(v: int, sh: int) -> int:
@@ -95,11 +94,9 @@ class FourierEncConfig:
     tag_w: int = 8
 
     def __post_init__(self) -> None:
-        _check_int("phase_w", self.phase_w, *PHASE_W_RANGE)
-        _check_int("phase_f", self.phase_f, 4, self.phase_w)
-        _check_int("out_w", self.out_w, *OUT_W_RANGE)
-        _check_int("iters", self.iters, *ITERS_RANGE)
-        _check_int("tag_w", self.tag_w, *TAG_W_RANGE)
+        for name, (lo, hi) in _FIELD_RANGES.items():
+            check_int("FourierEncConfig", name, getattr(self, name), lo, hi)
+        check_int("FourierEncConfig", "phase_f", self.phase_f, 4, self.phase_w)
 
     @classmethod
     def from_hdl(cls, params: dict[str, int]) -> FourierEncConfig:

@@ -27,6 +27,8 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from rramcim.fixedpoint import check_int
+
 #: Largest value of the 32-bit status counter; it sticks there instead of wrapping.
 COUNTER_MAX = 2**32 - 1
 
@@ -38,18 +40,18 @@ RADIX_F_RANGE = (4, 20)
 OFF_W_RANGE = (2, 48)
 OUT_W_RANGE = (4, 32)
 TAG_W_RANGE = (1, 32)
+_FIELD_RANGES = {
+    "n_cells": N_CELLS_RANGE,
+    "adc_bits": ADC_BITS_RANGE,
+    "ratio_q8": RATIO_Q8_RANGE,
+    "radix_f": RADIX_F_RANGE,
+    "off_w": OFF_W_RANGE,
+    "out_w": OUT_W_RANGE,
+    "tag_w": TAG_W_RANGE,
+}
 
 #: HAQ settings of the neural-field paper (PAPERS.md §3.4): ratio 1.5, 8 .. 12 cells.
 HAQ_RATIO_Q8 = 384
-
-
-def _check_int(name: str, value: object, lo: int, hi: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | np.integer):
-        raise ValueError(f"{name} must be an integer in [{lo}, {hi}], got {value!r}")
-    v = int(value)
-    if not lo <= v <= hi:
-        raise ValueError(f"{name} = {v} is outside [{lo}, {hi}]")
-    return v
 
 
 def radix_table(n_cells: int, ratio_q8: int, radix_f: int) -> tuple[int, ...]:
@@ -88,14 +90,9 @@ class HaqCombineConfig:
     tag_w: int = 8
 
     def __post_init__(self) -> None:
-        _check_int("n_cells", self.n_cells, *N_CELLS_RANGE)
-        _check_int("adc_bits", self.adc_bits, *ADC_BITS_RANGE)
-        _check_int("ratio_q8", self.ratio_q8, *RATIO_Q8_RANGE)
-        _check_int("radix_f", self.radix_f, *RADIX_F_RANGE)
-        _check_int("off_w", self.off_w, *OFF_W_RANGE)
-        _check_int("out_w", self.out_w, *OUT_W_RANGE)
-        _check_int("out_shift", self.out_shift, 0, max(self.acc_w, self.off_w))
-        _check_int("tag_w", self.tag_w, *TAG_W_RANGE)
+        for name, (lo, hi) in _FIELD_RANGES.items():
+            check_int("HaqCombineConfig", name, getattr(self, name), lo, hi)
+        check_int("HaqCombineConfig", "out_shift", self.out_shift, 0, max(self.acc_w, self.off_w))
         if self.radix[-1] < 1:
             raise ValueError(
                 f"radix_f = {self.radix_f} gives R_{self.n_cells - 1} = 0 (ratio_q8 = "

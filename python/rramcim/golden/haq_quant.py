@@ -51,6 +51,8 @@ from typing import NamedTuple
 import numpy as np
 import numpy.typing as npt
 
+from rramcim.fixedpoint import check_int
+
 #: Largest value of the 16-bit status counters; they stick there.
 COUNTER_MAX = 2**16 - 1
 
@@ -63,6 +65,16 @@ RATIO_Q8_RANGE = (257, 512)  # ratio in (1, 2]
 ROW_W_RANGE = (1, 12)
 COL_W_RANGE = (1, 12)
 TIMEOUT_CYC_RANGE = (2, 65535)
+_FIELD_RANGES = {
+    "n_cells": N_CELLS_RANGE,
+    "tgt_w": TGT_W_RANGE,
+    "verify_bits": VERIFY_BITS_RANGE,
+    "ratio_q8": RATIO_Q8_RANGE,
+    "row_w": ROW_W_RANGE,
+    "col_w": COL_W_RANGE,
+    "verify_unset": (0, 1),
+    "timeout_cyc": TIMEOUT_CYC_RANGE,
+}
 
 
 class ProgOp(enum.IntEnum):
@@ -97,15 +109,6 @@ class HaqBeat(NamedTuple):
 
 #: ``verify(cell, row, col, neg, is_set)`` -> verify code, or None (no answer: timeout).
 VerifyFn = Callable[[int, int, int, int, bool], "int | None"]
-
-
-def _check_int(name: str, value: object, lo: int, hi: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | np.integer):
-        raise ValueError(f"{name} must be an integer in [{lo}, {hi}], got {value!r}")
-    v = int(value)
-    if not lo <= v <= hi:
-        raise ValueError(f"{name} = {v} is outside [{lo}, {hi}]")
-    return v
 
 
 def radix_table(ratio_q8: int, radix_f: int, n_cells: int) -> list[int]:
@@ -164,15 +167,9 @@ class HaqQuantParams:
     timeout_cyc: int = 64
 
     def __post_init__(self) -> None:
-        _check_int("n_cells", self.n_cells, *N_CELLS_RANGE)
-        _check_int("tgt_w", self.tgt_w, *TGT_W_RANGE)
-        _check_int("verify_bits", self.verify_bits, *VERIFY_BITS_RANGE)
-        _check_int("radix_f", self.radix_f, self.tgt_w - 2, RADIX_F_MAX)
-        _check_int("ratio_q8", self.ratio_q8, *RATIO_Q8_RANGE)
-        _check_int("row_w", self.row_w, *ROW_W_RANGE)
-        _check_int("col_w", self.col_w, *COL_W_RANGE)
-        _check_int("verify_unset", self.verify_unset, 0, 1)
-        _check_int("timeout_cyc", self.timeout_cyc, *TIMEOUT_CYC_RANGE)
+        for name, (lo, hi) in _FIELD_RANGES.items():
+            check_int("HaqQuantParams", name, getattr(self, name), lo, hi)
+        check_int("HaqQuantParams", "radix_f", self.radix_f, self.tgt_w - 2, RADIX_F_MAX)
 
     _HDL = {
         "N_CELLS": "n_cells",
@@ -251,13 +248,13 @@ def quantize_weight(
         ValueError: an input out of its port's range, or a verify code out of range.
     """
     lo_t, hi_t = -(1 << (p.tgt_w - 1)), (1 << (p.tgt_w - 1)) - 1
-    _check_int("target", target, lo_t, hi_t)
-    _check_int("row", row, 0, (1 << p.row_w) - 1)
-    _check_int("col", col, 0, (1 << p.col_w) - 1)
-    _check_int("neg", neg, 0, 1)
+    check_int("quantize_weight", "target", target, lo_t, hi_t)
+    check_int("quantize_weight", "row", row, 0, (1 << p.row_w) - 1)
+    check_int("quantize_weight", "col", col, 0, (1 << p.col_w) - 1)
+    check_int("quantize_weight", "neg", neg, 0, 1)
     vmax = (1 << p.verify_bits) - 1
-    _check_int("code_unit", code_unit, 0, vmax)
-    _check_int("code_reset", code_reset, 0, vmax)
+    check_int("quantize_weight", "code_unit", code_unit, 0, vmax)
+    check_int("quantize_weight", "code_reset", code_reset, 0, vmax)
     if target == 0:
         return [], HaqBeat(0, 0, False), 0
     d = code_unit - code_reset
@@ -276,7 +273,7 @@ def quantize_weight(
             if code is None:
                 timeouts += 1
             else:
-                _check_int("verify code", code, 0, vmax)
+                check_int("quantize_weight", "verify code", code, 0, vmax)
                 e = 2 * (code - code_reset) - d
             ops.append(Op(ProgOp.VERIFY, row, c, neg, k, code))
         acc += e * c_k
