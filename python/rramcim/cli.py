@@ -164,7 +164,12 @@ def cmd_sim(args: argparse.Namespace) -> int:
 
         try:
             nf = run_nfield_sim(out_dir, log=lambda m: print(m, flush=True))
-            print(_table(nfield_summary_rows(nf), "Neural field (software / weight mapping / hardware model)"))
+            print(
+                _table(
+                    nfield_summary_rows(nf),
+                    "Neural field (software / weight mapping / hardware model)",
+                )
+            )
         except (FileNotFoundError, ValueError) as e:
             print(f"rramcim sim: neural field: {e}", file=sys.stderr)
             nfield_ok = False
@@ -364,7 +369,11 @@ def cmd_eval(args: argparse.Namespace) -> int:
         from rramcim.apps.nfield.sim import nfield_summary_rows, run_nfield_sim
 
         s = run_nfield_sim(Path(args.out))
-        print(_table(nfield_summary_rows(s), "Neural field (software / weight mapping / hardware model)"))
+        print(
+            _table(
+                nfield_summary_rows(s), "Neural field (software / weight mapping / hardware model)"
+            )
+        )
         print(s["projection_table"])
         return 0
     if args.workload == "inpaint":
