@@ -60,7 +60,7 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from dataclasses import field as dc_field
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 import torch
@@ -277,9 +277,34 @@ def ssim(
     return float(m.mean())
 
 
-def _check(name: str, value: float, lo: float, hi: float) -> None:
+def _check(owner: str, name: str, value: float, lo: float, hi: float) -> None:
     if not (math.isfinite(value) and lo <= value <= hi):
-        raise ValueError(f"CtConfig.{name} = {value!r} is outside [{lo}, {hi}]")
+        raise ValueError(f"{owner}.{name} = {value!r} is outside [{lo}, {hi}]")
+
+
+def check_reconstruction_fields(cfg: Any, owner: str) -> None:  # noqa: ANN401 - either config
+    """Validate the fields a 2-D and a 3-D CT configuration share (geometry, encoder,
+    learning rates, noise, FBP window, seeds); errors name ``owner.field`` and the value."""
+    for name, lo, hi in (
+        ("arc_deg", 1e-9, 360.0),
+        ("encoder_sigma", 1e-9, 100.0),
+        ("lr_prior", 1e-12, 1.0),
+        ("lr_recon", 1e-12, 1.0),
+        ("lr_decay", 1e-12, 1.0),
+        ("noise_rel", 0.0, 1.0),
+    ):
+        _check(owner, name, getattr(cfg, name), lo, hi)
+    window = cfg.fbp_window
+    if window not in FILTERS:
+        raise ValueError(f"{owner}.fbp_window = {window!r} is not one of {FILTERS}")
+    n_in = cfg.field.n_in
+    if n_in != 3:
+        raise ValueError(f"{owner}.field.n_in = {n_in!r} must be 3 (x, y, z)")
+    for name in ("encoder_seed", "prior_seed", "seed"):
+        v = getattr(cfg, name)
+        if int(v) != v:
+            raise ValueError(f"{owner}.{name} = {v!r} must be an integer")
+    object.__setattr__(cfg, "encoder", EncoderVariant(cfg.encoder))
 
 
 @dataclass(frozen=True)
@@ -336,21 +361,7 @@ class CtConfig:
             v = getattr(self, name)
             if int(v) != v or not lo <= int(v) <= hi:
                 raise ValueError(f"CtConfig.{name} = {v!r} is outside [{lo}, {hi}]")
-        _check("arc_deg", self.arc_deg, 1e-9, 360.0)
-        _check("encoder_sigma", self.encoder_sigma, 1e-9, 100.0)
-        _check("lr_prior", self.lr_prior, 1e-12, 1.0)
-        _check("lr_recon", self.lr_recon, 1e-12, 1.0)
-        _check("lr_decay", self.lr_decay, 1e-12, 1.0)
-        _check("noise_rel", self.noise_rel, 0.0, 1.0)
-        if self.fbp_window not in FILTERS:
-            raise ValueError(f"CtConfig.fbp_window = {self.fbp_window!r} is not one of {FILTERS}")
-        if self.field.n_in != 3:
-            raise ValueError(f"CtConfig.field.n_in = {self.field.n_in!r} must be 3 (x, y, z)")
-        for name in ("encoder_seed", "prior_seed", "seed"):
-            v = getattr(self, name)
-            if int(v) != v:
-                raise ValueError(f"CtConfig.{name} = {v!r} must be an integer")
-        object.__setattr__(self, "encoder", EncoderVariant(self.encoder))
+        check_reconstruction_fields(self, "CtConfig")
 
 
 @dataclass

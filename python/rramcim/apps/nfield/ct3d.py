@@ -71,7 +71,7 @@ import torch
 
 from rramcim import rng
 from rramcim.apps.nfield.ct import (
-    FILTERS,
+    check_reconstruction_fields,
     circle_mask,
     fbp,
     fit_two_stage,
@@ -97,11 +97,6 @@ def voxel_coords(shape: tuple[int, int, int]) -> torch.Tensor:
     xc = (torch.arange(w, dtype=torch.float32) + 0.5) / w
     zz, yy, xx = torch.meshgrid(zc, yc, xc, indexing="ij")
     return torch.stack([xx.reshape(-1), yy.reshape(-1), zz.reshape(-1)], dim=-1)
-
-
-def _check(name: str, value: float, lo: float, hi: float) -> None:
-    if not (math.isfinite(value) and lo <= value <= hi):
-        raise ValueError(f"Ct3dConfig.{name} = {value!r} is outside [{lo}, {hi}]")
 
 
 @dataclass(frozen=True)
@@ -183,22 +178,10 @@ class Ct3dConfig:
             v = getattr(self, name)
             if int(v) != v or not lo <= int(v) <= hi:
                 raise ValueError(f"Ct3dConfig.{name} = {v!r} is outside [{lo}, {hi}]")
-        _check("z_half", self.z_half, 1e-9, 1.0)
-        _check("arc_deg", self.arc_deg, 1e-9, 360.0)
-        _check("encoder_sigma", self.encoder_sigma, 1e-9, 100.0)
-        _check("lr_prior", self.lr_prior, 1e-12, 1.0)
-        _check("lr_recon", self.lr_recon, 1e-12, 1.0)
-        _check("lr_decay", self.lr_decay, 1e-12, 1.0)
-        _check("noise_rel", self.noise_rel, 0.0, 1.0)
-        if self.fbp_window not in FILTERS:
-            raise ValueError(f"Ct3dConfig.fbp_window = {self.fbp_window!r} is not one of {FILTERS}")
-        if self.field.n_in != 3:
-            raise ValueError(f"Ct3dConfig.field.n_in = {self.field.n_in!r} must be 3 (x, y, z)")
-        for name in ("encoder_seed", "prior_seed", "seed"):
-            v = getattr(self, name)
-            if int(v) != v:
-                raise ValueError(f"Ct3dConfig.{name} = {v!r} must be an integer")
-        object.__setattr__(self, "encoder", EncoderVariant(self.encoder))
+        z = self.z_half
+        if not (math.isfinite(z) and 1e-9 <= z <= 1.0):
+            raise ValueError(f"Ct3dConfig.z_half = {z!r} is outside [1e-09, 1.0]")
+        check_reconstruction_fields(self, "Ct3dConfig")
 
 
 @dataclass
