@@ -116,7 +116,7 @@
 //
 // Parameters (unit, legal range; an illegal value stops elaboration; the defaults are a small
 //   instance for synthesis, the CT instances are in tb/cim_nfield_top)
-//   N_IN            coordinate dimension, 1..3; COORD_BITS coordinate code bits, 4..15
+//   N_IN            coordinate dimension, 1..4; COORD_BITS coordinate code bits, 4..15
 //   IN_BITS         layer input bits, 4..15 (L0 = max(IN_BITS, COORD_BITS+1) <= 16)
 //   SIN_W, PHASE_W, PHASE_F, CORDIC_ITERS   cim_fourier_enc's OUT_W, PHASE_W, PHASE_F, ITERS
 //   GAIN_BITS       width of every gain constant, 8..24
@@ -245,7 +245,7 @@ module cim_nfield_top #(
   // --------------------------------------------------------------------------------------
   // Parameter checks (the blocks check their own; these are the top's)
   // --------------------------------------------------------------------------------------
-  localparam bit BadIn    = (N_IN < 1) || (N_IN > 3) || (COORD_BITS < 4) || (COORD_BITS > 15) ||
+  localparam bit BadIn    = (N_IN < 1) || (N_IN > 4) || (COORD_BITS < 4) || (COORD_BITS > 15) ||
                             (IN_BITS < 4) || (IN_BITS > 15) || (L0 > 16);
   localparam bit BadGain  = (GAIN_BITS < 8) || (GAIN_BITS > 24);
   localparam bit BadEnc   = (N_FREQ < 1) || (N_FREQ > 2048) || (N_FREQ > E_GROUPS * E_N_ADC);
