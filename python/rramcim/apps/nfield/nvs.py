@@ -55,6 +55,8 @@ __all__ = [
     "camera_rays",
     "look_at_poses",
     "make_scene",
+    "make_test_views",
+    "make_views",
     "prune_trunk",
     "render_rays",
 ]
@@ -593,26 +595,32 @@ def _render_views(
     return torch.stack(out)
 
 
+def _view_set(cfg: NvsConfig, n: int, offset: float) -> ViewSet:
+    scene = make_scene(cfg.scene)
+    az = (np.arange(n) + offset) * 360.0 / n + (7.0 if offset else 0.0)
+    el = np.where(np.arange(n) % 2 == 0, 15.0, 40.0)
+    c2w = look_at_poses(az, el, cfg.radius)
+    orig, dirs = camera_rays(c2w, cfg.image_size, cfg.fov_deg)
+    t = torch.from_numpy((np.arange(n) + offset) / n).float() if scene.dynamic else None
+    vs = ViewSet(orig, dirs, t, torch.empty(0), cfg.image_size)
+
+    def gt_fn(
+        p: torch.Tensor, d: torch.Tensor, tt: torch.Tensor | None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        return scene.field(p, tt)
+
+    vs.rgb = _render_views(gt_fn, vs, cfg, cfg.gt_samples)
+    return vs
+
+
 def make_views(cfg: NvsConfig) -> tuple[ViewSet, ViewSet]:
     """Training and held-out views of the configured scene, rendered from its analytic field."""
-    scene = make_scene(cfg.scene)
-    sets = []
-    for n, offset in ((cfg.train_views, 0.0), (cfg.test_views, 0.5)):
-        az = (np.arange(n) + offset) * 360.0 / n + (7.0 if offset else 0.0)
-        el = np.where(np.arange(n) % 2 == 0, 15.0, 40.0)
-        c2w = look_at_poses(az, el, cfg.radius)
-        orig, dirs = camera_rays(c2w, cfg.image_size, cfg.fov_deg)
-        t = torch.from_numpy((np.arange(n) + offset) / n).float() if scene.dynamic else None
-        vs = ViewSet(orig, dirs, t, torch.empty(0), cfg.image_size)
+    return _view_set(cfg, cfg.train_views, 0.0), make_test_views(cfg)
 
-        def gt_fn(
-            p: torch.Tensor, d: torch.Tensor, tt: torch.Tensor | None
-        ) -> tuple[torch.Tensor, torch.Tensor]:
-            return scene.field(p, tt)
 
-        vs.rgb = _render_views(gt_fn, vs, cfg, cfg.gt_samples)
-        sets.append(vs)
-    return sets[0], sets[1]
+def make_test_views(cfg: NvsConfig) -> ViewSet:
+    """The held-out views alone (what :func:`make_views` returns second)."""
+    return _view_set(cfg, cfg.test_views, 0.5)
 
 
 def _train(

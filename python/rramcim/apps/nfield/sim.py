@@ -116,7 +116,7 @@ def run_nfield_sim(
 ) -> dict:
     """Evaluate the shipped CT and novel-view fields; write ``<out>/sim/nfield_summary.json``
     and the plots; return the summary."""
-    from rramcim.apps.nfield.nvs import NvsConfig, _quality, haq_copy, make_views
+    from rramcim.apps.nfield.nvs import NvsConfig, _quality, haq_copy, make_test_views
     from rramcim.apps.nfield.train import load_ct, load_nvs
     from rramcim.data.phantom import shepp_logan_2d
 
@@ -156,7 +156,7 @@ def run_nfield_sim(
     cost_nvs: dict[str, FieldProjection] = {}
     for scene, fnet in nets.items():
         cfg = NvsConfig(**{**nvs_info[scene]["config"], "net": fnet.cfg})
-        _, test = make_views(cfg)
+        test = make_test_views(cfg)
         q_pruned = _quality(fnet, test, cfg)
         hq = haq_copy(fnet, 8, key=rng.make_key(cfg.seed, "nvs_haq_prog"))
         q_haq = _quality(hq, test, cfg)
@@ -183,9 +183,11 @@ def run_nfield_sim(
             f"views ({scene}): pruned {q_pruned['psnr_dB']:.2f} dB / {q_pruned['ssim']:.3f}, "
             f"HAQ 8 cells {q_haq['psnr_dB']:.2f} dB / {q_haq['ssim']:.3f}"
         )
+    nvs_dp, dp_imgs = nvs_datapath_levels(haq_cells, log)
     summary = {
         "ct": ct,
         "nvs": nvs,
+        "nvs_datapath": nvs_dp,
         "cost": {
             "ct": _cost_dict(cost_ct),
             **{f"nvs_{k}": _cost_dict(v) for k, v in cost_nvs.items()},
@@ -200,7 +202,126 @@ def run_nfield_sim(
     }
     (sim_dir / "nfield_summary.json").write_text(json.dumps(summary, indent=2))
     _plots(sim_dir, target, img, net, n, haq_cells, sweep, nvs_imgs)
+    _datapath_plot(sim_dir, dp_imgs)
     return summary
+
+
+def _ideal_device():  # noqa: ANN202 (DeviceConfig)
+    """rram_40nm without programming / read noise, drift, stuck cells, d2d spread and
+    I-V nonlinearity: what the datapath itself can do."""
+    from rramcim.analog.device import load_device
+
+    return load_device("rram_40nm").replace(
+        prog_noise_rel=0.0,
+        prog_noise_abs_S=0.0,
+        read_noise_S=0.0,
+        drift_nu_mean=0.0,
+        drift_nu_std=0.0,
+        p_stuck_lrs=0.0,
+        p_stuck_hrs=0.0,
+        d2d_sigma_rel=0.0,
+        v_nl_V=100.0,
+    )
+
+
+def nvs_datapath_levels(
+    haq_cells: int = 12, log: Callable[[str], None] = print, views: int = 1
+) -> tuple[dict, dict]:
+    """Novel views through the chip's datapath (:mod:`rramcim.apps.nfield.nvs_hw`): the
+    shipped SIREN radiance fields in float, with HAQ weights, and at the hardware-model level
+    (rram_40nm with the defaults, and the ideal-device design point with 16 cells and 16-bit
+    ADCs), on the first ``views`` held-out views. Returns ``(summary, images)``."""
+    import dataclasses
+
+    from rramcim.apps.nfield.hw import map_field as map_hw
+    from rramcim.apps.nfield.nvs import make_test_views
+    from rramcim.apps.nfield.nvs_hw import (
+        HardwareNerf,
+        haq_field,
+        load_nvs_hw,
+        nvs_hw_config,
+        views_quality,
+    )
+    from rramcim.golden.nfield_top import NfieldHwConfig
+
+    nets, info = load_nvs_hw()
+    out: dict = {}
+    imgs: dict = {}
+    for scene, net in nets.items():
+        cfg = nvs_hw_config(scene)
+        full = make_test_views(cfg)
+        test = dataclasses.replace(
+            full,
+            orig=full.orig[:views],
+            dirs=full.dirs[:views],
+            t=None if full.t is None else full.t[:views],
+            rgb=full.rgb[:views],
+        )
+        t0 = time.perf_counter()
+        q = {"float": views_quality(net, test, cfg)}
+        q["haq"] = views_quality(haq_field(net, haq_cells, 0), test, cfg)
+        counters = {}
+        for name, hc, dev in (
+            ("hw", NfieldHwConfig(n_cells=haq_cells), None),
+            (
+                "hw_ideal16",
+                NfieldHwConfig(n_cells=16, mlp_adc_bits=16, enc_ref="exact"),
+                _ideal_device(),
+            ),
+        ):
+            f = HardwareNerf(map_hw(net.field, hc, 0, dev), net.cfg, scene == "dynamic")
+            q[name] = views_quality(f, test, cfg)
+            counters[name] = {"vectors": f.next_vector, **f.counters}
+        out[scene] = {
+            "views": views,
+            "field_shape": [
+                net.field.cfg.n_in,
+                net.field.cfg.n_freq,
+                net.field.cfg.width,
+                net.field.cfg.rank,
+                net.field.cfg.n_out,
+            ],
+            "trained_psnr_dB": info[scene]["psnr_dB"],
+            **{f"{k}_psnr_dB": v["psnr_dB"] for k, v in q.items()},
+            **{f"{k}_ssim": v["ssim"] for k, v in q.items()},
+            "hw_counters": counters,
+            "seconds": time.perf_counter() - t0,
+        }
+        imgs[scene] = [("held-out view", test.images()[0])] + [
+            (label, q[k]["images"][0])
+            for k, label in (
+                ("float", "SIREN field"),
+                ("haq", f"HAQ {haq_cells} cells (weights)"),
+                ("hw", "hardware model, rram_40nm"),
+                ("hw_ideal16", "hardware model, ideal 16 cells"),
+            )
+        ]
+        o = out[scene]
+        log(
+            f"views on the datapath ({scene}, {views} held-out view): float "
+            f"{o['float_psnr_dB']:.2f} dB, HAQ {haq_cells} {o['haq_psnr_dB']:.2f} dB, hardware "
+            f"model {o['hw_psnr_dB']:.2f} dB (rram_40nm) / {o['hw_ideal16_psnr_dB']:.2f} dB "
+            f"(ideal, 16 cells), {o['seconds']:.0f} s"
+        )
+    return out, imgs
+
+
+def _datapath_plot(sim_dir: Path, imgs: dict) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    cols = max(len(v) for v in imgs.values())
+    fig, ax = plt.subplots(len(imgs), cols, figsize=(2.3 * cols, 2.5 * len(imgs)), squeeze=False)
+    for r, (scene, ims) in enumerate(imgs.items()):
+        for k, (t, im) in enumerate(ims):
+            ax[r, k].imshow(np.clip(np.asarray(im), 0, 1))
+            ax[r, k].set_title(f"{scene}: {t}", fontsize=7)
+            ax[r, k].axis("off")
+    fig.tight_layout()
+    fig.savefig(sim_dir / "nfield_views_datapath.png", dpi=100)
+    plt.close(fig)
 
 
 def ct_hardware_levels(log: Callable[[str], None] = print) -> dict:
@@ -333,6 +454,14 @@ def nfield_summary_rows(s: dict) -> list[tuple[str, str]]:
             f"{ct['hw_ideal16_psnr_dB']:.2f} dB",
         ),
     ]
+    for scene, v in s.get("nvs_datapath", {}).items():
+        rows.append(
+            (
+                f"views on the datapath ({scene}, SIREN): float / HAQ / hw model",
+                f"{v['float_psnr_dB']:.2f} / {v['haq_psnr_dB']:.2f} / {v['hw_psnr_dB']:.2f} dB "
+                f"(rram_40nm); ideal 16 cells {v['hw_ideal16_psnr_dB']:.2f} dB",
+            )
+        )
     for scene, v in s["nvs"].items():
         rows.append(
             (
