@@ -323,12 +323,14 @@ def cmd_train(args: argparse.Namespace) -> int:
             cfg = replace(cfg, recipe=replace(cfg.recipe, seed=args.seed))
             twin.train_l96(cfg, out or twin.L96_ASSET)
         return 0
-    if args.workload in ("nfield-ct", "nfield-nvs"):
+    if args.workload in ("nfield-ct", "nfield-ct-tiny", "nfield-nvs"):
         from rramcim.apps.nfield import train as ntrain
 
         out = Path(args.out) if args.out else None
         if args.workload == "nfield-ct":
             ntrain.train_ct(out or ntrain.CT_ASSET)
+        elif args.workload == "nfield-ct-tiny":
+            ntrain.train_ct_tiny(out or ntrain.CT_TINY_ASSET)
         else:
             ntrain.train_nvs(out or ntrain.NVS_ASSET)
         return 0
@@ -419,7 +421,7 @@ def main(argv: list[str] | None = None) -> int:
     sub = ap.add_subparsers(dest="cmd", required=True)
 
     t = sub.add_parser("train", help="train a workload and write its checkpoint")
-    t.add_argument("workload", choices=WORKLOADS)
+    t.add_argument("workload", choices=[*WORKLOADS, "nfield-ct-tiny"])
     t.add_argument(
         "--data",
         default=str(BUILD / "data" / "ndigits"),

@@ -235,8 +235,22 @@ class KeyedReadAdapter:
     ``adc_code_o`` until the next conversion completes. The read's ``(epoch, read number)``
     is asked from ``key_fn`` at that falling edge, so a bench can number reads semantically
     (e.g. by timestep and sample, :class:`rramcim.apps.prime.rtl.ReadKeys`) instead of by
-    reset epochs. The program port is not used (``prog_ready_o`` = 0, so a program request
-    would hang visibly); a reset cancels a conversion in flight.
+    reset epochs. Without ``program`` the program port is not used (``prog_ready_o`` = 0, so
+    a program request would hang visibly); a reset cancels a conversion in flight.
+
+    With ``program=True`` the adapter also serves the program/verify port, event-driven:
+    ``prog_ready_o`` = 1; a second coroutine sleeps on the rising edge of ``prog_valid_i``
+    and, while an operation is active, wakes at every falling edge: each cycle with
+    ``prog_valid_i`` = 1 (sampled at the falling edge before the rising edge that completes
+    the handshake) performs ``macro.pulse(op, row, col, neg)``, or for VERIFY
+    ``macro.verify(row, col, neg)`` with ``verify_valid_o`` high for the rising edge one cycle
+    later and the code on ``verify_code_o`` (the timing of :class:`XbarMacroAdapter`).
+    SET / RESET pulses are deferred and applied in batches (:meth:`flush`, same draws as one
+    ``pulse`` per cell): before a verify or a read, and on :meth:`flush` / :meth:`stop` (call
+    :meth:`flush` before looking at the macro's cells from outside).
+    Operations are recorded in :attr:`log` (pulses, verifies); a reset drops a pending verify
+    answer. A macro with fewer ADC channels than the shell's ``N_ADC`` packs its own channels;
+    the upper channels read 0.
 
     Args:
         shell: cocotb handle of the shell instance.
@@ -253,6 +267,7 @@ class KeyedReadAdapter:
             that begins during the conversion still cancels it (a watcher counts the falling
             edges of ``rst_n``); a start during the conversion is not seen by the adapter
             (cim_adc_if checks that itself).
+        program: also serve the program/verify port (see above).
     """
 
     def __init__(  # noqa: PLR0913
@@ -265,11 +280,17 @@ class KeyedReadAdapter:
         t_conv_cyc: int = 4,
         lookup=None,  # noqa: ANN001
         clk_period_ns: float | None = None,
+        program: bool = False,
     ) -> None:
         if t_conv_cyc < 1:
             raise ValueError(f"t_conv_cyc = {t_conv_cyc} must be >= 1")
         self.shell, self.clk, self.rst_n = shell, clk, rst_n
         self.macro, self.key_fn, self.lookup = macro, key_fn, lookup
+        self.program = bool(program)
+        self.log = AdapterLog()
+        self._prog = None
+        self._deferred: list[tuple[int, int]] = []
+        self._deferred_key: tuple[int, int] | None = None
         self.t_conv_cyc = int(t_conv_cyc)
         self.clk_period_ns = clk_period_ns
         self.errors: list[str] = []
@@ -287,18 +308,92 @@ class KeyedReadAdapter:
         sh = self.shell
         sh.adc_done_o.value = 0
         sh.adc_code_o.value = 0
-        sh.prog_ready_o.value = 0
+        sh.prog_ready_o.value = int(self.program)
         sh.verify_valid_o.value = 0
         sh.verify_code_o.value = 0
         self._task = cocotb.start_soon(self._run())
         self._watch = cocotb.start_soon(self._count_resets())
+        if self.program:
+            self._prog = cocotb.start_soon(self._run_program())
 
     def stop(self) -> None:
         """Stop the adapter coroutines."""
-        for task in (self._task, self._watch):
+        for task in (self._task, self._watch, self._prog):
             if task is not None:
                 task.cancel()
-        self._task = self._watch = None
+        self._task = self._watch = self._prog = None
+        self.flush()
+
+    def flush(self) -> None:
+        """Apply the pulses deferred so far (see :meth:`_pulse`); call before inspecting the
+        macro's cells from outside the adapter (reads and verifies flush by themselves)."""
+        if not self._deferred:
+            return
+        (op, neg), cells = self._deferred_key, self._deferred
+        self._deferred, self._deferred_key = [], None
+        rows = torch.tensor([r for r, _ in cells], dtype=torch.int64)
+        cols = torch.tensor([c for _, c in cells], dtype=torch.int64)
+        self.macro.pulse_cells(op, neg, rows, cols)
+
+    def _pulse(self, op: int, row: int, col: int, neg: int) -> None:
+        """One SET / RESET pulse, deferred: consecutive pulses of one kind and side are applied
+        by one ``pulse_cells`` call (the same draws and counters as one ``pulse`` per cell in
+        order), before the next verify, read, other kind of pulse or :meth:`flush`."""
+        if PulseOp(op) is PulseOp.FORM:
+            self.flush()
+            self.macro.pulse(op, row, col, neg)
+            return
+        key = (op, neg)
+        if self._deferred and key != self._deferred_key:
+            self.flush()
+        self._deferred_key = key
+        self._deferred.append((row, col))
+        if len(self._deferred) >= 4096:
+            self.flush()
+
+    async def _run_program(self) -> None:
+        from cocotb.triggers import FallingEdge, RisingEdge
+
+        sh, m = self.shell, self.macro
+        pending: int | None = None  # verify code to present at the next falling edge
+        high = False  # verify_valid_o is high
+        active = False  # prog_valid_i was high at the last falling edge
+        while True:
+            if pending is None and not high and not active:
+                await RisingEdge(sh.prog_valid_i)  # idle: no Python work per cycle
+            await FallingEdge(self.clk)
+            active = False
+            if high:
+                sh.verify_valid_o.value = 0
+                high = False
+            if self._in_reset():
+                pending = None
+                continue
+            if pending is not None:
+                sh.verify_code_o.value = pending
+                sh.verify_valid_o.value = 1
+                high, pending = True, None
+            pv = sh.prog_valid_i.value
+            if not (pv.is_resolvable and int(pv)):
+                continue
+            active = True  # valid may stay high for the next operation: no rising edge then
+            vals = [sh.prog_op_i.value, sh.prog_row_i.value, sh.prog_col_i.value]
+            vals.append(sh.prog_neg_i.value)
+            if not all(v.is_resolvable for v in vals):
+                self.errors.append(f"program port has unknown values {vals}")
+                continue
+            op, row, col, neg = (int(v) for v in vals)
+            if row >= m.cfg.rows or col >= m.cfg.cols:
+                self.errors.append(f"program operation on cell ({row}, {col}) outside the array")
+                continue
+            if PulseOp(op) is PulseOp.VERIFY:
+                self.flush()
+                code = m.verify(row, col, neg)
+                self.log.verifies.append((row, col, neg, code))
+                pending = code
+            else:
+                self._pulse(op, row, col, neg)
+                self.log.pulses.append((op, row, col, neg))
 
     async def _count_resets(self) -> None:
         from cocotb.triggers import FallingEdge
@@ -336,6 +431,7 @@ class KeyedReadAdapter:
             if group >= m.cfg.n_groups:
                 self.errors.append(f"mux_sel_i = {group} >= {m.cfg.n_groups} groups at {now} ns")
                 continue
+            self.flush()
             epoch, k = self.key_fn()
             if self.record_keys:
                 self.keys.append((epoch, k))
@@ -372,3 +468,28 @@ class KeyedReadAdapter:
                 await FallingEdge(self.clk)
             sh.adc_done_o.value = 0
             at_fall = True
+
+
+class ResetEpochKeys:
+    """Read-noise keys of a macro that numbers its reads from 0 after each reset.
+
+    ``epoch`` counts resets (0 after the first one, -1 before); call :meth:`new_epoch` at each
+    reset (the bench's reset routine, i.e. at the falling edge of ``rst_n``). Calling the
+    object returns ``(epoch, read number)`` and advances the read number: the ``key_fn`` of
+    :class:`KeyedReadAdapter` for tops whose reads of coordinate ``v`` start at ``v * R``
+    (golden ``first_read = first_vector * reads_per_vector``).
+    """
+
+    def __init__(self) -> None:
+        self.epoch = -1
+        self.reads = 0
+
+    def new_epoch(self) -> None:
+        """A reset: next epoch, reads numbered from 0 again."""
+        self.epoch += 1
+        self.reads = 0
+
+    def __call__(self) -> tuple[int, int]:
+        k = self.reads
+        self.reads += 1
+        return self.epoch, k

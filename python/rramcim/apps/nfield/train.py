@@ -3,16 +3,19 @@
 * ``assets/nfield_ct.npz``: the CT field of :func:`rramcim.apps.nfield.ct.run_ct` with the
   default :class:`~rramcim.apps.nfield.ct.CtConfig` (seed 0), net ``ct`` (encoder ``B``
   included as the buffer ``encoder.b``);
+* ``assets/nfield_ct_tiny.npz``: a small CT field (:data:`CT_TINY_FIELD`, 3 + 16 -> 16 -> 4 ->
+  16 -> 1) trained the same way (:data:`CT_TINY_CONFIG`, a few seconds on one thread), net
+  ``ct``: the instance the RTL bench of ``cim_nfield_top`` programs and evaluates;
 * ``assets/nfield_nvs.npz``: the pruned novel-view fields of
   :func:`rramcim.apps.nfield.nvs.run_nvs` with the default
   :class:`~rramcim.apps.nfield.nvs.NvsConfig` for the ``static`` and the ``dynamic`` scene,
   nets ``static`` and ``dynamic``.
 
-``rramcim train nfield-ct`` / ``nfield-nvs`` rewrite them (one thread, bit for bit on the
-same machine). Each file holds float32 arrays ``<net>.<state key>`` and a JSON ``summary``
-with the configurations (enough to rebuild the modules) and the metrics measured at training.
-Loading checks that every array is present, has the module's shape and is finite, and names
-the file and the array otherwise.
+``rramcim train nfield-ct`` / ``nfield-ct-tiny`` / ``nfield-nvs`` rewrite them (one thread,
+bit for bit on the same machine). Each file holds float32 arrays ``<net>.<state key>`` and a
+JSON ``summary`` with the configurations (enough to rebuild the modules) and the metrics
+measured at training. Loading checks that every array is present, has the module's shape and
+is finite, and names the file and the array otherwise.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ from rramcim.nn.field import FieldConfig, NeuralField
 
 ASSETS = Path(__file__).resolve().parents[2] / "assets"
 CT_ASSET = ASSETS / "nfield_ct.npz"
+CT_TINY_ASSET = ASSETS / "nfield_ct_tiny.npz"
 NVS_ASSET = ASSETS / "nfield_nvs.npz"
 
 
@@ -114,6 +118,29 @@ def load_ct(path: Path = CT_ASSET) -> tuple[NeuralField, dict]:
         net = NeuralField(cfg, torch.zeros(cfg.n_freq, cfg.n_in) if cfg.n_freq else None)
         _load_into(path, z, "ct", net)
     return net, summary
+
+
+#: The small CT field of the RTL bench: 3 coordinates, 8 frequencies, width 16, rank 4.
+CT_TINY_FIELD = FieldConfig(n_in=3, n_freq=8, width=16, rank=4)
+
+#: Its training run: the default two-stage CT fit (300 + 300 Adam steps) on that field.
+CT_TINY_CONFIG = CtConfig(field=CT_TINY_FIELD)
+
+
+def train_ct_tiny(out: Path = CT_TINY_ASSET, log: Callable[[str], None] = print) -> dict:
+    """Train the small CT field of the RTL bench (:data:`CT_TINY_CONFIG`, about 10 s on one
+    thread) and write its checkpoint (same format as :func:`train_ct`); returns the summary."""
+    return train_ct(out, CT_TINY_CONFIG, log)
+
+
+def load_ct_tiny(path: Path = CT_TINY_ASSET) -> tuple[NeuralField, dict]:
+    """The shipped small CT field (float32, eval mode) and its summary."""
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(
+            f"{path}: no checkpoint (write it with `rramcim train nfield-ct-tiny`)"
+        )
+    return load_ct(path)
 
 
 def _nvs_config(scene: str) -> NvsConfig:
