@@ -557,3 +557,83 @@ def check_nominal_codes(macros: list[CrossbarMacro], hw: NfieldHardware) -> None
         want = (hw.programs[li].code_unit, hw.programs[li].code_reset)
         if got != want:
             raise ValueError(f"layer {li}: nominal verify codes {got} != {want}")
+
+
+class PrefetchedReads:
+    """Every read the top makes for a coordinate stream, computed ahead in batches.
+
+    A co-simulated read is ``macro.read(plane, group, k, epoch)`` of the word lines the RTL
+    drives. For a stream of coordinates evaluated from the first one after a reset, the
+    hardware model knows every layer's inputs (:func:`rramcim.golden.nfield_top.run_nfield`
+    with ``keep``), so all reads of one macro are one batched
+    :func:`rramcim.golden.xbar_path.run_read_path` call. :meth:`lookup` returns the batch's
+    codes only when the RTL's read has exactly the key, column group and word-line bits the
+    batch used (the macro model is batch-independent: keyed noise, so these are the numbers a
+    single read returns); any other read (another epoch, a read past the stream, different
+    inputs) returns ``None`` and the adapter computes it live. The batch is not a shortcut
+    around the check: a datapath bug changes the word lines and the read is done live.
+
+    Args:
+        hw: the mapped field.
+        codes: the coordinate codes ``[V, n_in]`` in the order the RTL evaluates them.
+        epoch: the reset epoch of the stream.
+        first_vector: number of the first coordinate since that reset.
+    """
+
+    def __init__(
+        self, hw: NfieldHardware, codes: np.ndarray, epoch: int = 0, first_vector: int = 0
+    ) -> None:
+        from rramcim.golden.xbar_path import ReadPathConfig, run_read_path
+
+        self.epoch = int(epoch)
+        self.first_vector = int(first_vector)
+        codes = np.asarray(codes, dtype=np.int64)
+        st = hw.evaluate_codes(
+            codes, first_vector, epoch=epoch, keep=True, batch=max(1, codes.shape[0])
+        ).stages
+        e = hw.enc_macro
+        xe = np.pad(codes, ((0, 0), (0, e.cfg.rows - codes.shape[1])))
+        jobs = [
+            (e, xe, ReadPathConfig(groups=e.cfg.n_groups, in_bits=hw.cfg.coord_bits, signed=False))
+        ]
+        for li, (lc, m) in enumerate(zip(hw.consts.layers, hw.macros, strict=True)):
+            rp = ReadPathConfig(groups=m.cfg.n_groups, in_bits=lc.in_bits, signed=True)
+            jobs.append((m, st[f"in{li}"], rp))
+        self._tables = []
+        for m, x, rp in jobs:
+            first = first_vector * rp.reads_per_vector
+            r = run_read_path(m, x, rp, epoch=epoch, first_read=first, keep_codes=True)
+            u = (np.asarray(x, dtype=np.int64) & ((1 << rp.in_bits) - 1)).astype(np.uint64)
+            wl = []
+            for v in range(x.shape[0]):
+                planes = [
+                    ((u[v] >> np.uint64(b)) & np.uint64(1)).astype(np.uint8)
+                    for b in range(rp.in_bits)
+                ]
+                wl.append(
+                    [
+                        int.from_bytes(np.packbits(p, bitorder="little").tobytes(), "little")
+                        for p in planes
+                    ]
+                )
+            assert r.codes is not None
+            self._tables.append((wl, r.codes[:, 0], rp.in_bits, rp.groups))
+        self.hits = 0
+        self.misses = 0
+
+    def lookup_for(self, macro_index: int):  # noqa: ANN201 (the adapter's lookup callable)
+        """The ``lookup(epoch, k, wl, group)`` of macro ``macro_index`` (0 = the encoder)."""
+        wl_tab, codes, n_b, n_g = self._tables[macro_index]
+        per_vector = n_b * n_g
+
+        def lookup(epoch: int, k: int, wl: int, group: int) -> list[int] | None:
+            v, r = divmod(k, per_vector)
+            v -= self.first_vector
+            b, g = divmod(r, n_g)
+            if epoch != self.epoch or not 0 <= v < len(wl_tab) or g != group or wl_tab[v][b] != wl:
+                self.misses += 1
+                return None
+            self.hits += 1
+            return codes[v, b, g].tolist()
+
+        return lookup
