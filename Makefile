@@ -38,6 +38,8 @@ help: ## list targets and variables
 	@echo "                        (default 8, plus N/4 of each letter and one HP twin run;"
 	@echo "                        0 skips the twins and diffusion)"
 	@echo "  ODE_SIM=...           simulator of the ODE top in 'make sim' (default verilator)"
+	@echo "  NFIELD_SIM=...        simulator of the neural-field RTL patches in 'make sim'"
+	@echo "                        (icarus, verilator (default) or none)"
 	@echo "  PYTHON=python3.11     interpreter used to create $(VENV)"
 
 bootstrap: ## create .venv and install simulators and packages (done by every target)
@@ -47,7 +49,8 @@ sim: bootstrap ## run every workload end to end on SIM, print the summary, write
 	$(PY) -m rramcim.cli sim --sim $(SIM) --vectors $(VECTORS) $(if $(SEED),--seed $(SEED),) \
 	  $(if $(PRIME_SAMPLES),--prime-samples $(PRIME_SAMPLES),) $(if $(PRIME_SIM),--prime-sim $(PRIME_SIM),) \
 	  $(if $(PRIME_CROSS_SAMPLES),--prime-cross-samples $(PRIME_CROSS_SAMPLES),) \
-	  $(if $(ODE_SAMPLES),--ode-samples $(ODE_SAMPLES),) $(if $(ODE_SIM),--ode-sim $(ODE_SIM),)
+	  $(if $(ODE_SAMPLES),--ode-samples $(ODE_SAMPLES),) $(if $(ODE_SIM),--ode-sim $(ODE_SIM),) \
+	  $(if $(NFIELD_SIM),--nfield-sim $(NFIELD_SIM),)
 
 test: bootstrap lint synth ## full regression: unit tests and every cocotb bench on both simulators
 	$(PY) -m pytest -n $(JOBS) -m "not slow" tests tb

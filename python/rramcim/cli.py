@@ -159,17 +159,26 @@ def cmd_sim(args: argparse.Namespace) -> int:
         )
         print(projection_summary(ode))
     nfield_ok = True
+    nfield_rtl_ok = True
     if args.nfield:
         from rramcim.apps.nfield.sim import nfield_summary_rows, run_nfield_sim
 
         try:
-            nf = run_nfield_sim(out_dir, log=lambda m: print(m, flush=True))
+            nf = run_nfield_sim(
+                out_dir,
+                log=lambda m: print(m, flush=True),
+                rtl_sim=None if args.nfield_sim == "none" else args.nfield_sim,
+            )
             print(
                 _table(
                     nfield_summary_rows(nf),
-                    "Neural field (software / weight mapping / hardware model)",
+                    "Neural field (software / weight mapping / hardware model / RTL)",
                 )
             )
+            patches = (nf.get("rtl") or {}).get("patches", {})
+            if any(p.get("mismatches", 1) or p.get("error") for p in patches.values()):
+                print("rramcim sim: neural field: an RTL patch differs or failed", file=sys.stderr)
+                nfield_rtl_ok = False
         except (FileNotFoundError, ValueError) as e:
             print(f"rramcim sim: neural field: {e}", file=sys.stderr)
             nfield_ok = False
@@ -197,6 +206,12 @@ def cmd_sim(args: argparse.Namespace) -> int:
         return 1
     if not nfield_ok:
         print("rramcim sim: FAILED (neural field checkpoints)", file=sys.stderr)
+        return 1
+    if not nfield_rtl_ok:
+        print(
+            "rramcim sim: FAILED (a neural-field RTL patch differs from the hardware model)",
+            file=sys.stderr,
+        )
         return 1
     return 0
 
@@ -323,11 +338,15 @@ def cmd_train(args: argparse.Namespace) -> int:
             cfg = replace(cfg, recipe=replace(cfg.recipe, seed=args.seed))
             twin.train_l96(cfg, out or twin.L96_ASSET)
         return 0
-    if args.workload in ("nfield-ct", "nfield-ct-tiny", "nfield-nvs"):
+    if args.workload in ("nfield-ct", "nfield-ct-tiny", "nfield-nvs", "nfield-nvs-hw"):
         from rramcim.apps.nfield import train as ntrain
 
         out = Path(args.out) if args.out else None
-        if args.workload == "nfield-ct":
+        if args.workload == "nfield-nvs-hw":
+            from rramcim.apps.nfield.nvs_hw import train_nvs_hw_asset
+
+            train_nvs_hw_asset(out)
+        elif args.workload == "nfield-ct":
             ntrain.train_ct(out or ntrain.CT_ASSET)
         elif args.workload == "nfield-ct-tiny":
             ntrain.train_ct_tiny(out or ntrain.CT_TINY_ASSET)
@@ -370,7 +389,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     if args.workload in ("nfield-ct", "nfield-nvs"):
         from rramcim.apps.nfield.sim import nfield_summary_rows, run_nfield_sim
 
-        s = run_nfield_sim(Path(args.out))
+        s = run_nfield_sim(Path(args.out), rtl_sim=None)
         print(
             _table(
                 nfield_summary_rows(s), "Neural field (software / weight mapping / hardware model)"
@@ -421,7 +440,7 @@ def main(argv: list[str] | None = None) -> int:
     sub = ap.add_subparsers(dest="cmd", required=True)
 
     t = sub.add_parser("train", help="train a workload and write its checkpoint")
-    t.add_argument("workload", choices=[*WORKLOADS, "nfield-ct-tiny"])
+    t.add_argument("workload", choices=[*WORKLOADS, "nfield-ct-tiny", "nfield-nvs-hw"])
     t.add_argument(
         "--data",
         default=str(BUILD / "data" / "ndigits"),
@@ -513,6 +532,12 @@ def main(argv: list[str] | None = None) -> int:
         dest="nfield",
         action="store_false",
         help="skip the neural-field workload (CT and novel views from the shipped checkpoints)",
+    )
+    s.add_argument(
+        "--nfield-sim",
+        default=os.environ.get("NFIELD_SIM", "verilator"),
+        choices=["icarus", "verilator", "none"],
+        help="simulator of the neural-field RTL patches (default verilator; none skips them)",
     )
     s.add_argument(
         "--prime-shards",

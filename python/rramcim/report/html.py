@@ -220,7 +220,13 @@ def _prime_part(build: Path, rep: Path) -> str:
 
 
 ODE_IMAGES = ("ode_ring.png", "ode_letters.png", "ode_hp.png")
-NFIELD_IMAGES = ("nfield_ct.png", "nfield_haq.png", "nfield_views.png")
+NFIELD_IMAGES = (
+    "nfield_ct.png",
+    "nfield_haq.png",
+    "nfield_views.png",
+    "nfield_views_datapath.png",
+    "nfield_rtl_patch.png",
+)
 
 _ODE_INTRO = (
     "<p>cim_ode_top RTL (sequencer, SPI DAC driver, ADC interface, sample FIFO) with the "

@@ -112,11 +112,24 @@ def _nvs_matrices(net: torch.nn.Module, name: str) -> list[FieldMatrix]:
 
 
 def run_nfield_sim(
-    out_dir: Path, *, haq_cells: int = 12, log: Callable[[str], None] = print
+    out_dir: Path,
+    *,
+    haq_cells: int = 12,
+    log: Callable[[str], None] = print,
+    rtl_sim: str | None = "verilator",
 ) -> dict:
     """Evaluate the shipped CT and novel-view fields; write ``<out>/sim/nfield_summary.json``
-    and the plots; return the summary."""
+    and the plots; return the summary.
+
+    With ``rtl_sim`` (``"icarus"`` / ``"verilator"``; None skips it) the CT patch and the view
+    patch run through the RTL top (:func:`rramcim.apps.nfield.patch.run_patches`) in a
+    background thread while the software and hardware-model levels are computed (the
+    simulators are separate processes, so they use the second core).
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
     from rramcim.apps.nfield.nvs import NvsConfig, _quality, haq_copy, make_test_views
+    from rramcim.apps.nfield.patch import run_patches
     from rramcim.apps.nfield.train import load_ct, load_nvs
     from rramcim.data.phantom import shepp_logan_2d
 
@@ -124,6 +137,8 @@ def run_nfield_sim(
     t0 = time.perf_counter()
     sim_dir = Path(out_dir) / "sim"
     sim_dir.mkdir(parents=True, exist_ok=True)
+    pool = ThreadPoolExecutor(max_workers=1)
+    rtl_job = pool.submit(run_patches, sim_dir, rtl_sim) if rtl_sim else None
     net, ct_info = load_ct()
     n = int(ct_info["config"]["size"])
     target = torch.from_numpy(shepp_logan_2d(n)).float()
@@ -197,13 +212,122 @@ def run_nfield_sim(
         + "".join(
             f"\n\nnovel views, {k} scene (one image)\n" + v.table() for k, v in cost_nvs.items()
         ),
-        "levels": "RTL top (cim_nfield_top): not built yet",
+        "rtl": None,
         "seconds": time.perf_counter() - t0,
     }
+    if rtl_job is not None:
+        log("neural field: waiting for the RTL patches ...")
+        summary["rtl"] = rtl_patch_summary(rtl_job.result(), target, img, sim_dir, log)
+    pool.shutdown()
+    summary["seconds"] = time.perf_counter() - t0
     (sim_dir / "nfield_summary.json").write_text(json.dumps(summary, indent=2))
     _plots(sim_dir, target, img, net, n, haq_cells, sweep, nvs_imgs)
     _datapath_plot(sim_dir, dp_imgs)
     return summary
+
+
+def rtl_patch_summary(
+    run: dict,
+    target: torch.Tensor,
+    sw_img: torch.Tensor,
+    sim_dir: Path,
+    log=print,  # noqa: ANN001
+) -> dict:
+    """Summary and plot of the RTL patches (:func:`rramcim.apps.nfield.patch.run_patches`):
+    per patch the coordinates, mismatches against the hardware model, the patch PSNR at each
+    level and the images (software, hardware model, RTL)."""
+    from rramcim.apps.nfield.nvs import render_rays
+    from rramcim.apps.nfield.nvs_hw import load_nvs_hw, nvs_hw_config
+    from rramcim.apps.nfield.patch import CT_PATCH, NVS_PATCH, render_patch, view_patch
+    from rramcim.golden.nfield_top import NfieldHwConfig
+
+    frac = float(1 << NfieldHwConfig().out_frac)
+    out: dict = {"simulator": run["simulator"], "wall_s": run["wall_s"], "patches": {}}
+    panels = []
+    for kind, j in run["jobs"].items():
+        res, err = j["result"], j["error"]
+        if res is None:
+            out["patches"][kind] = {"error": err or "no result"}
+            log(f"RTL patch {kind}: FAILED ({err})")
+            continue
+        rtl = np.asarray(res["rtl_out"], dtype=np.int64)
+        model = np.asarray(res["model_out"], dtype=np.int64)
+        row = {
+            "coordinates": res["coordinates"],
+            "mismatches": res["mismatches"],
+            "reads": res["reads"],
+            "cycles": res["cycles"],
+            "wall_s_rtl": res["wall_s_rtl"],
+            "adapter_errors": len(res["adapter_errors"]),
+            "error": err,
+        }
+        if kind == "ct":
+            r0, c0, side = CT_PATCH
+            gt = target[r0 : r0 + side, c0 : c0 + side]
+            ims = {
+                "phantom": gt,
+                "software": sw_img[r0 : r0 + side, c0 : c0 + side],
+                "hardware model": torch.from_numpy(model[:, 0] / frac).float().reshape(side, side),
+                "RTL": torch.from_numpy(rtl[:, 0] / frac).float().reshape(side, side),
+            }
+            row["patch"] = [r0, c0, side]
+        else:
+            scene = kind.split("-", 1)[1]
+            vp = view_patch(scene, NVS_PATCH)
+            nets, _ = load_nvs_hw()
+            with torch.no_grad():
+                cfg = nvs_hw_config(scene)
+                sw = render_rays(
+                    nets[scene],
+                    vp.orig,
+                    vp.dirs,
+                    near=cfg.near,
+                    far=cfg.far,
+                    n_samples=cfg.n_samples,
+                    t=vp.t,
+                ).reshape(vp.side, vp.side, 3)
+            ims = {
+                "held-out view": vp.gt.reshape(vp.side, vp.side, 3),
+                "software": sw,
+                "hardware model": render_patch(vp, model, scene),
+                "RTL": render_patch(vp, rtl, scene),
+            }
+            gt = ims["held-out view"]
+            row["patch"] = [*NVS_PATCH[:2], NVS_PATCH[2]]
+            row["pixels"] = NVS_PATCH[2] ** 2
+        for name in ("software", "hardware model", "RTL"):
+            row[f"psnr_{name.replace(' ', '_')}_dB"] = psnr(ims[name].clamp(0, 1), gt)
+        row["rtl_equals_model_image"] = bool(torch.equal(ims["RTL"], ims["hardware model"]))
+        out["patches"][kind] = row
+        panels.append((kind, ims))
+        log(
+            f"RTL patch {kind} ({run['simulator']}): {res['coordinates']} coordinates, "
+            f"{res['mismatches']} differ from the hardware model, {res['reads']} reads, "
+            f"{res['wall_s_rtl']:.0f} s"
+        )
+    if panels:
+        _patch_plot(sim_dir, panels)
+    return out
+
+
+def _patch_plot(sim_dir: Path, panels: list) -> None:  # noqa: ANN001
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(len(panels), 4, figsize=(9, 2.4 * len(panels)), squeeze=False)
+    for r, (kind, ims) in enumerate(panels):
+        for k, (t, im) in enumerate(ims.items()):
+            a = np.clip(np.asarray(im, dtype=np.float32), 0, 1)
+            ax[r, k].imshow(
+                a, cmap="gray" if a.ndim == 2 else None, vmin=0, vmax=1, interpolation="nearest"
+            )
+            ax[r, k].set_title(f"{kind}: {t}", fontsize=8)
+            ax[r, k].axis("off")
+    fig.tight_layout()
+    fig.savefig(sim_dir / "nfield_rtl_patch.png", dpi=100)
+    plt.close(fig)
 
 
 def _ideal_device():  # noqa: ANN202 (DeviceConfig)
@@ -225,12 +349,14 @@ def _ideal_device():  # noqa: ANN202 (DeviceConfig)
 
 
 def nvs_datapath_levels(
-    haq_cells: int = 12, log: Callable[[str], None] = print, views: int = 1
+    haq_cells: int = 12, log: Callable[[str], None] = print, views: int = 1, stride: int = 2
 ) -> tuple[dict, dict]:
     """Novel views through the chip's datapath (:mod:`rramcim.apps.nfield.nvs_hw`): the
     shipped SIREN radiance fields in float, with HAQ weights, and at the hardware-model level
     (rram_40nm with the defaults, and the ideal-device design point with 16 cells and 16-bit
-    ADCs), on the first ``views`` held-out views. Returns ``(summary, images)``."""
+    ADCs), on the first ``views`` held-out views at every ``stride``-th pixel in each direction
+    (``stride`` 2: 16 x 16 of the 32 x 32 pixels, a quarter of the hardware-model work).
+    Returns ``(summary, images)``."""
     import dataclasses
 
     from rramcim.apps.nfield.hw import map_field as map_hw
@@ -250,12 +376,16 @@ def nvs_datapath_levels(
     for scene, net in nets.items():
         cfg = nvs_hw_config(scene)
         full = make_test_views(cfg)
+        side = full.size // stride
+        ij = torch.arange(0, full.size, stride)
+        pix = (ij[:, None] * full.size + ij[None, :]).reshape(-1)
         test = dataclasses.replace(
             full,
-            orig=full.orig[:views],
-            dirs=full.dirs[:views],
+            orig=full.orig[:views, pix],
+            dirs=full.dirs[:views, pix],
             t=None if full.t is None else full.t[:views],
-            rgb=full.rgb[:views],
+            rgb=full.rgb[:views, pix],
+            size=side,
         )
         t0 = time.perf_counter()
         q = {"float": views_quality(net, test, cfg)}
@@ -274,6 +404,7 @@ def nvs_datapath_levels(
             counters[name] = {"vectors": f.next_vector, **f.counters}
         out[scene] = {
             "views": views,
+            "pixels": [side, side],
             "field_shape": [
                 net.field.cfg.n_in,
                 net.field.cfg.n_freq,
@@ -298,7 +429,7 @@ def nvs_datapath_levels(
         ]
         o = out[scene]
         log(
-            f"views on the datapath ({scene}, {views} held-out view): float "
+            f"views on the datapath ({scene}, {views} held-out view, {side}x{side} pixels): float "
             f"{o['float_psnr_dB']:.2f} dB, HAQ {haq_cells} {o['haq_psnr_dB']:.2f} dB, hardware "
             f"model {o['hw_psnr_dB']:.2f} dB (rram_40nm) / {o['hw_ideal16_psnr_dB']:.2f} dB "
             f"(ideal, 16 cells), {o['seconds']:.0f} s"
@@ -457,7 +588,8 @@ def nfield_summary_rows(s: dict) -> list[tuple[str, str]]:
     for scene, v in s.get("nvs_datapath", {}).items():
         rows.append(
             (
-                f"views on the datapath ({scene}, SIREN): float / HAQ / hw model",
+                f"views on the datapath ({scene}, SIREN, {v['pixels'][0]}x{v['pixels'][1]} px): "
+                "float / HAQ / hw",
                 f"{v['float_psnr_dB']:.2f} / {v['haq_psnr_dB']:.2f} / {v['hw_psnr_dB']:.2f} dB "
                 f"(rram_40nm); ideal 16 cells {v['hw_ideal16_psnr_dB']:.2f} dB",
             )
@@ -478,6 +610,22 @@ def nfield_summary_rows(s: dict) -> list[tuple[str, str]]:
             "CT projected energy / speed vs A100",
             f"{c['energy_ratio']:.1f}x / {c['speed_ratio']:.3g}x (published: up to 47.2x / 38.8x)",
         ),
-        ("RTL", s["levels"]),
     ]
+    rt = s.get("rtl")
+    if not rt:
+        rows.append(("RTL (cim_nfield_top)", "not run (rtl_sim = None)"))
+        return rows
+    for kind, p in rt["patches"].items():
+        if "error" in p and p.get("coordinates") is None:
+            rows.append((f"RTL patch {kind}", f"FAILED: {p['error']}"))
+            continue
+        what = f"{p['patch'][2]}x{p['patch'][2]} pixels"
+        rows.append(
+            (
+                f"RTL patch {kind} ({what}, {rt['simulator']}): equal to hw model",
+                f"{p['coordinates'] - p['mismatches']} / {p['coordinates']} coordinates; patch "
+                f"PSNR sw / hw / RTL {p['psnr_software_dB']:.2f} / "
+                f"{p['psnr_hardware_model_dB']:.2f} / {p['psnr_RTL_dB']:.2f} dB",
+            )
+        )
     return rows

@@ -1,0 +1,216 @@
+"""Image patches through the RTL top ``cim_nfield_top`` (the RTL level of ``make sim``).
+
+A *job* is a JSON file naming what to map and which coordinates to evaluate:
+
+* ``kind = "ct"``: the shipped CT field (:func:`rramcim.apps.nfield.train.load_ct`) mapped by
+  :func:`rramcim.apps.nfield.hw.map_field` with :class:`NfieldHwConfig` (its encoder seed from
+  the checkpoint) and macro seed ``seed``; the coordinates are a square patch of the CT pixel
+  grid;
+* ``kind = "nvs-static"`` / ``"nvs-dynamic"``: the shipped radiance field of that scene
+  (:func:`rramcim.apps.nfield.nvs_hw.load_nvs_hw`), mapped the same way; the coordinates are
+  the sample points inside the scene cube of a block of pixels of the first held-out view.
+
+:func:`run_patches` writes the jobs, runs each through the bench module
+``tb/cim_nfield_top/sim_cim_nfield_top.py`` (one simulator process per job, in parallel
+threads) and returns the RTL output codes next to the hardware model's for the same coordinate
+stream (numbered from 0 after reset, golden contract item 11), with the images they make.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from rramcim.golden.nfield_top import NfieldHwConfig, coord_codes
+
+REPO = Path(__file__).resolve().parents[4]
+
+#: Top-left pixel and side of the CT patch (128 x 128 slice): rows 10..17, columns 36..43,
+#: across the skull's edge (the 8 x 8 window of largest contrast, with its mirror image).
+CT_PATCH = (10, 36, 8)
+#: Top-left pixel and side of the view patch (32 x 32 held-out view, where objects are).
+NVS_PATCH = (14, 15, 2)
+
+
+def job_hardware(job: dict):  # noqa: ANN201 (NfieldHardware)
+    """The mapped field of a job (the same macro objects the RTL run reads)."""
+    from rramcim.apps.nfield.hw import map_field
+
+    kind = job["kind"]
+    if kind == "ct":
+        from rramcim.apps.nfield.train import load_ct
+
+        net, info = load_ct()
+        cfg = NfieldHwConfig(encoder_seed=int(info["config"].get("encoder_seed", 0)))
+        return map_field(net, cfg, int(job["seed"]))
+    if kind in ("nvs-static", "nvs-dynamic"):
+        from rramcim.apps.nfield.nvs_hw import load_nvs_hw
+
+        nets, _ = load_nvs_hw()
+        net = nets[kind.split("-", 1)[1]]
+        return map_field(net.field, NfieldHwConfig(encoder_seed=net.cfg.encoder_seed), 0)
+    raise ValueError(f"job {job.get('out')!r}: kind {kind!r} is not ct / nvs-static / nvs-dynamic")
+
+
+def ct_patch_codes(n: int = 128, patch: tuple[int, int, int] = CT_PATCH) -> np.ndarray:
+    """Coordinate codes ``[s*s, 2]`` of the CT patch (row-major), as the hardware model's
+    image uses them (:func:`rramcim.apps.nfield.ct.pixel_coords`)."""
+    from rramcim.apps.nfield.ct import pixel_coords
+
+    r0, c0, s = patch
+    idx = ((torch.arange(s)[:, None] + r0) * n + (torch.arange(s)[None, :] + c0)).reshape(-1)
+    return coord_codes(pixel_coords(n).double()[idx].numpy(), NfieldHwConfig().coord_bits)
+
+
+@dataclass
+class ViewPatch:
+    """The sample points of a pixel block of one held-out view.
+
+    Attributes:
+        orig, dirs: rays ``[P, 3]``; t: their time ``[P]`` or None.
+        inside: ``[P * n_samples]`` points inside the scene cube (these reach the field).
+        codes: coordinate codes ``[M, n_in]`` of those points.
+        gt: ground-truth colours ``[P, 3]``.
+        side: pixels per side.
+    """
+
+    orig: torch.Tensor
+    dirs: torch.Tensor
+    t: torch.Tensor | None
+    inside: torch.Tensor
+    codes: np.ndarray
+    gt: torch.Tensor
+    side: int
+
+
+def view_patch(scene: str, patch: tuple[int, int, int] = NVS_PATCH) -> ViewPatch:
+    """The pixel block ``patch`` of the first held-out view of ``scene`` (32 x 32 views)."""
+    from rramcim.apps.nfield.nvs import make_test_views
+    from rramcim.apps.nfield.nvs_hw import SirenNerf, nvs_hw_config, unit_coords
+
+    cfg = nvs_hw_config(scene)
+    vs = make_test_views(cfg)
+    r0, c0, s = patch
+    size = vs.size
+    pix = ((torch.arange(s)[:, None] + r0) * size + (torch.arange(s)[None, :] + c0)).reshape(-1)
+    orig, dirs = vs.orig[0, pix], vs.dirs[0, pix]
+    t = None if vs.t is None else vs.t[0].expand(pix.numel())
+    edges = torch.linspace(cfg.near, cfg.far, cfg.n_samples + 1)
+    z = (edges[:-1] + edges[1:]) * 0.5  # the strata mid-points of evaluation
+    pts = (orig[:, None] + dirs[:, None] * z[None, :, None]).reshape(-1, 3)
+    tt = None if t is None else t[:, None].expand(-1, cfg.n_samples).reshape(-1)
+    x, inside = unit_coords(pts, tt, SirenNerf.coord_max)
+    codes = coord_codes(x.double().numpy(), NfieldHwConfig().coord_bits)
+    return ViewPatch(orig, dirs, t, inside, codes, vs.rgb[0, pix], s)
+
+
+def render_patch(vp: ViewPatch, out_codes: np.ndarray, scene: str) -> torch.Tensor:
+    """Pixel colours ``[s, s, 3]`` from output codes of the patch's inside points (the host's
+    head and volume rendering, :func:`rramcim.apps.nfield.nvs.render_rays`)."""
+    from rramcim.apps.nfield.nvs import render_rays
+    from rramcim.apps.nfield.nvs_hw import NVS_HW_FIELD, head, nvs_hw_config
+
+    cfg = nvs_hw_config(scene)
+    frac = float(1 << NfieldHwConfig().out_frac)
+    o = torch.from_numpy(np.asarray(out_codes, dtype=np.float64) / frac).float()
+    s_in, c_in = head(o, NVS_HW_FIELD)
+    n = vp.inside.numel()
+    sig = torch.zeros(n).masked_scatter(vp.inside, s_in)
+    rgb = torch.zeros(n, 3).masked_scatter(vp.inside[:, None].expand(n, 3), c_in)
+    lookup = iter([(sig, rgb)])
+
+    def field_fn(p, d, t):  # noqa: ANN001, ANN202 (the renderer asks once, for every point)
+        return next(lookup)
+
+    col = render_rays(
+        field_fn, vp.orig, vp.dirs, near=cfg.near, far=cfg.far, n_samples=cfg.n_samples, t=vp.t
+    )
+    return col.reshape(vp.side, vp.side, 3)
+
+
+def _sources() -> list[Path]:
+    rtl = REPO / "rtl"
+    return [
+        *(
+            rtl / f"{m}.sv"
+            for m in (
+                "cim_csr",
+                "cim_fifo",
+                "cim_adc_if",
+                "cim_xbar_ctrl",
+                "cim_fourier_enc",
+                "cim_haq_combine",
+                "cim_haq_quant",
+                "cim_nfield_top",
+            )
+        ),
+        REPO / "models" / "hdl" / "cim_xbar_macro.sv",
+        REPO / "tb" / "cim_nfield_top" / "tb_cim_nfield_top.sv",
+    ]
+
+
+def run_job(job: dict, sim: str, work: Path) -> tuple[dict | None, str | None]:
+    """Run one job through the RTL on ``sim``; returns ``(result, error)``."""
+    from rramcim.apps.nfield.rtl import top_params
+    from tb.vip.runner import run_bench
+
+    work.mkdir(parents=True, exist_ok=True)
+    out = Path(job["out"])
+    if out.exists():
+        out.unlink()
+    path = work / f"job_{job['kind']}.json"
+    path.write_text(json.dumps(job))
+    params = top_params(job_hardware(job))
+    params.pop("N_LAYERS")  # the bench wrapper has its four layer slots fixed
+    err = None
+    try:
+        run_bench(
+            sim=sim,
+            nodeid=f"make_sim_nfield_{job['kind']}_{sim}",
+            toplevel="tb_cim_nfield_top",
+            module="sim_cim_nfield_top",
+            testcase="run_patch",
+            sources=_sources(),
+            parameters={**params, "T_CONV_CYC": 4},
+            bench_dir=REPO / "tb" / "cim_nfield_top",
+            extra_env={"RRAMCIM_NFIELD_JOB": str(path)},
+            icarus_always_star=True,
+        )
+    except SystemExit as e:  # a failing cocotb test
+        err = str(e)
+    res = json.loads(out.read_text()) if out.exists() else None
+    if res is None and err is None:
+        err = "the simulation wrote no result"
+    return res, err
+
+
+def run_patches(
+    out_dir: Path, sim: str = "verilator", kinds: tuple[str, ...] = ("ct", "nvs-static")
+) -> dict:
+    """Run the CT patch and the view patch through the RTL (one thread each)."""
+    work = Path(out_dir).resolve() / "nfield_rtl"
+    work.mkdir(parents=True, exist_ok=True)
+    jobs = []
+    for kind in kinds:
+        codes = ct_patch_codes() if kind == "ct" else view_patch(kind.split("-", 1)[1]).codes
+        cpath = work / f"codes_{kind}.npy"
+        np.save(cpath, codes)
+        jobs.append(
+            {"kind": kind, "seed": 0, "codes": str(cpath), "out": str(work / f"{kind}.json")}
+        )
+    t0 = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=len(jobs)) as ex:
+        parts = list(ex.map(lambda j: run_job(j, sim, work), jobs))
+    return {
+        "simulator": sim,
+        "wall_s": time.perf_counter() - t0,
+        "jobs": {
+            j["kind"]: {"result": r, "error": e} for j, (r, e) in zip(jobs, parts, strict=True)
+        },
+    }
