@@ -240,10 +240,11 @@ _NFIELD_INTRO = (
     "<p>The CT field (RRAM Gaussian encoder, SIREN 131-100-10-100-1) against filtered "
     "back-projection from the same 20 views; its weights mapped onto binary cells by HAQ "
     "(radix 1.5, programming noise 0.15 on set cells) and by uniform binary quantization "
-    "with the same cells; novel views of two procedural scenes by a pruned low-rank field. "
-    "Levels shown: software, weight mapping and, for CT, the bit-exact hardware model of "
-    "the datapath (encoder macro, ADCs, fixed-point sin/cos, HAQ cells programmed through "
-    "verify reads). The RTL top is not built yet.</p>"
+    "with the same cells; novel views of two procedural scenes by a pruned low-rank field, "
+    "and by a SIREN radiance field that runs on the chip's datapath. Levels shown: software, "
+    "weight mapping, the bit-exact hardware model of the datapath (encoder macro, ADCs, "
+    "fixed-point sin/cos, HAQ cells programmed through verify reads) and the RTL top "
+    "cim_nfield_top on image patches (every output equal to the hardware model).</p>"
 )
 
 
