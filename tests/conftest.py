@@ -24,14 +24,4 @@ def dev40() -> DeviceConfig:
 @pytest.fixture()
 def ideal_dev(dev40: DeviceConfig) -> DeviceConfig:
     """The 40 nm window with every non-ideality switched off."""
-    return dev40.replace(
-        prog_noise_rel=0.0,
-        prog_noise_abs_S=0.0,
-        read_noise_S=0.0,
-        drift_nu_mean=0.0,
-        drift_nu_std=0.0,
-        p_stuck_lrs=0.0,
-        p_stuck_hrs=0.0,
-        d2d_sigma_rel=0.0,
-        v_nl_V=100.0,
-    )
+    return dev40.ideal()

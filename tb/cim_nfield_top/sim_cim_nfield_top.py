@@ -26,7 +26,7 @@ from cocotb.clock import Clock
 from cocotb.triggers import FallingEdge, RisingEdge
 
 from rramcim.apps.nfield.patch import job_hardware
-from rramcim.apps.nfield.rtl import REG, PrefetchedReads, top_registers
+from rramcim.apps.nfield.rtl import EVAL_COUNTERS, REG, PrefetchedReads, top_registers
 from rramcim.cosim.xbar import KeyedReadAdapter, ResetEpochKeys
 from tb.vip.apb import ApbMaster
 
@@ -106,17 +106,7 @@ async def run_patch(dut) -> None:  # noqa: ANN001
                 v += 1
     wall = time.perf_counter() - t0
     counters = {}
-    for name in (
-        "COORDS",
-        "ENC_READS",
-        "MLP_READS",
-        "ADC_SAT",
-        "PRE_CLAMP",
-        "COMB_SAT",
-        "SIN_SAT",
-        "ACT_CLAMP",
-        "OUT_SAT",
-    ):
+    for name in EVAL_COUNTERS:
         counters[name], _ = await apb.read(4 * REG[name])
     for a in adapters:
         a.stop()

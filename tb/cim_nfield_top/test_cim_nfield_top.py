@@ -62,6 +62,8 @@ from pyuvm import (
     uvm_test,
 )
 
+from rramcim.apps.nfield.rtl import EVAL_COUNTERS
+
 try:  # bench side (inside the simulator) and pytest side share this file
     from tb.vip.params import param
 except ImportError:  # pragma: no cover
@@ -72,17 +74,7 @@ CLK_NS = 10
 MAX_CYCLES_PER_COORD = 20_000
 POLL_LIMIT = 10_000
 
-COUNTERS = (
-    "COORDS",
-    "ENC_READS",
-    "MLP_READS",
-    "ADC_SAT",
-    "PRE_CLAMP",
-    "COMB_SAT",
-    "SIN_SAT",
-    "ACT_CLAMP",
-    "OUT_SAT",
-)
+COUNTERS = EVAL_COUNTERS  # the datapath counters compared with the hardware model
 
 #: Coverage bins (hits accumulate over the tests of one simulation).
 BINS = (

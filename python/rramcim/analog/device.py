@@ -178,6 +178,22 @@ class DeviceConfig:
         """A copy with some fields changed (validated again)."""
         return dataclasses.replace(self, **changes)
 
+    def ideal(self) -> DeviceConfig:
+        """The same level window with every non-ideality switched off: no programming or
+        read noise, no drift, no stuck cells, no device-to-device spread and a linear read
+        (``v_nl_V`` at its 100 V limit). What a datapath itself can do on these levels."""
+        return self.replace(
+            prog_noise_rel=0.0,
+            prog_noise_abs_S=0.0,
+            read_noise_S=0.0,
+            drift_nu_mean=0.0,
+            drift_nu_std=0.0,
+            p_stuck_lrs=0.0,
+            p_stuck_hrs=0.0,
+            d2d_sigma_rel=0.0,
+            v_nl_V=100.0,
+        )
+
     @property
     def formed_fraction(self) -> float:
         """Expected fraction of cells formed by the sweep: P(V_bd <= last sweep voltage)."""

@@ -71,6 +71,18 @@ REG: dict[str, int] = {
     "CSR_ERR_ADDR": 37,
 }
 
+#: The datapath counters of an evaluation (registers 24..32).
+EVAL_COUNTERS = (
+    "COORDS",
+    "ENC_READS",
+    "MLP_READS",
+    "ADC_SAT",
+    "PRE_CLAMP",
+    "COMB_SAT",
+    "SIN_SAT",
+    "ACT_CLAMP",
+    "OUT_SAT",
+)
 #: The ID register's value ("NFD", version 1).
 ID_VALUE = 0x4E464401
 #: CMD bit 0: clear the sticky error flags.

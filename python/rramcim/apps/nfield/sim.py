@@ -330,24 +330,6 @@ def _patch_plot(sim_dir: Path, panels: list) -> None:  # noqa: ANN001
     plt.close(fig)
 
 
-def _ideal_device():  # noqa: ANN202 (DeviceConfig)
-    """rram_40nm without programming / read noise, drift, stuck cells, d2d spread and
-    I-V nonlinearity: what the datapath itself can do."""
-    from rramcim.analog.device import load_device
-
-    return load_device("rram_40nm").replace(
-        prog_noise_rel=0.0,
-        prog_noise_abs_S=0.0,
-        read_noise_S=0.0,
-        drift_nu_mean=0.0,
-        drift_nu_std=0.0,
-        p_stuck_lrs=0.0,
-        p_stuck_hrs=0.0,
-        d2d_sigma_rel=0.0,
-        v_nl_V=100.0,
-    )
-
-
 def nvs_datapath_levels(
     haq_cells: int = 12, log: Callable[[str], None] = print, views: int = 1, stride: int = 2
 ) -> tuple[dict, dict]:
@@ -359,6 +341,7 @@ def nvs_datapath_levels(
     Returns ``(summary, images)``."""
     import dataclasses
 
+    from rramcim.analog.device import load_device
     from rramcim.apps.nfield.hw import map_field as map_hw
     from rramcim.apps.nfield.nvs import make_test_views
     from rramcim.apps.nfield.nvs_hw import (
@@ -396,7 +379,7 @@ def nvs_datapath_levels(
             (
                 "hw_ideal16",
                 NfieldHwConfig(n_cells=16, mlp_adc_bits=16, enc_ref="exact"),
-                _ideal_device(),
+                load_device("rram_40nm").ideal(),
             ),
         ):
             f = HardwareNerf(map_hw(net.field, hc, 0, dev), net.cfg, scene == "dynamic")
@@ -464,17 +447,7 @@ def ct_hardware_levels(log: Callable[[str], None] = print) -> dict:
     from rramcim.golden.nfield_top import NfieldHwConfig
 
     r = ct_hardware_psnr()
-    ideal = load_device("rram_40nm").replace(
-        prog_noise_rel=0.0,
-        prog_noise_abs_S=0.0,
-        read_noise_S=0.0,
-        drift_nu_mean=0.0,
-        drift_nu_std=0.0,
-        p_stuck_lrs=0.0,
-        p_stuck_hrs=0.0,
-        d2d_sigma_rel=0.0,
-        v_nl_V=100.0,
-    )
+    ideal = load_device("rram_40nm").ideal()
     dp = ct_hardware_psnr(
         NfieldHwConfig(n_cells=16, mlp_adc_bits=16, enc_ref="exact"), device=ideal
     )
