@@ -87,6 +87,7 @@ from rramcim.analog.crossbar import CrossbarMacro
 from rramcim.fixedpoint import round_half_up_shift, wrap
 from rramcim.golden.fourier_enc import FourierEncConfig, fourier_enc
 from rramcim.golden.haq_combine import HaqCombineConfig, haq_combine
+from rramcim.golden.haq_quant import HaqQuantParams
 from rramcim.golden.xbar_path import ReadPathConfig, run_read_path
 
 #: Widest code cim_haq_combine accepts (its ADC_BITS range ends at 16).
@@ -219,6 +220,18 @@ class NfieldHwConfig:
         """The cim_fourier_enc instance parameters."""
         return FourierEncConfig(
             phase_w=self.phase_w, phase_f=self.phase_f, out_w=self.sin_w, iters=self.cordic_iters
+        )
+
+    def haq_params(self) -> HaqQuantParams:
+        """The cim_haq_quant parameters of the MLP macros (12-bit row / column addresses)."""
+        return HaqQuantParams(
+            n_cells=self.n_cells,
+            tgt_w=self.tgt_w,
+            verify_bits=self.verify_bits,
+            radix_f=self.haq_radix_f,
+            ratio_q8=self.ratio_q8,
+            row_w=12,
+            col_w=12,
         )
 
     def replace(self, **changes: object) -> NfieldHwConfig:

@@ -366,15 +366,7 @@ def map_field(
     hs = float_layer_inputs(net, xcal)
     lv = enc.dev.quantize_levels(torch.tensor([dev.g_max_S, dev.g_min_S], dtype=torch.float64))
     unit_units = float((lv[0] - lv[1]) / dev.g_step_S)
-    p = HaqQuantParams(
-        n_cells=cfg.n_cells,
-        tgt_w=cfg.tgt_w,
-        verify_bits=cfg.verify_bits,
-        radix_f=cfg.haq_radix_f,
-        ratio_q8=cfg.ratio_q8,
-        row_w=12,
-        col_w=12,
-    )
+    p = cfg.haq_params()
     macros, programs, layers, summ_layers = [], [], [], []
     n_layers = len(params)
     for li, (w, bb) in enumerate(params):

@@ -471,15 +471,7 @@ class ProgPortModel:
     def __init__(self, macros: list[CrossbarMacro], hw: NfieldHardware) -> None:
         self.macros = macros
         cfg = hw.cfg
-        self.p = HaqQuantParams(
-            n_cells=cfg.n_cells,
-            tgt_w=cfg.tgt_w,
-            verify_bits=cfg.verify_bits,
-            radix_f=cfg.haq_radix_f,
-            ratio_q8=cfg.ratio_q8,
-            row_w=12,
-            col_w=12,
-        )
+        self.p = cfg.haq_params()
         self.addr = 0
         self.haq_cfg = 0
         self.verify_code: int | None = None
