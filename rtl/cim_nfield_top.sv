@@ -82,13 +82,21 @@
 //    5 ENC_GAIN    RW  [23:0] ENC_GAIN (unsigned, GAIN_BITS used), [29:24] ENC_SHIFT (0..63)
 //    6 HAQ_CFG     RW  [15:0] code_unit, [31:16] code_reset (verify codes of the nominal SET /
 //                      RESET levels)
-//    7 PROG_ADDR   EXT [11:0] row, [23:12] column, [24] G- select, [27:25] macro (MLP layer,
-//                      < N_LAYERS, else refused). Reads the current address (it advances).
+//    7 PROG_ADDR   EXT [11:0] row (< M_ROWS), [23:12] column (< M_GROUPS*M_N_ADC), [24] G-
+//                      select, [27:25] macro (MLP layer, < N_LAYERS); out of range, or a raw
+//                      op in flight: refused. Accepted while HAQ work is queued (each queued
+//                      weight holds its own address). Reads the current address (it advances).
 //    8 PROG_CMD    EXT [1:0] op (0 SET, 1 RESET, 2 FORM, 3 VERIFY), [4] advance the column.
-//                      Refused while HAQ work is queued/running or a raw op is in flight.
-//    9 PROG_VERIFY RO  [15:0] code of the last raw VERIFY, [31] valid (cleared by PROG_CMD)
+//                      Refused while HAQ work is queued/running, a raw op or a coordinate is
+//                      in flight.
+//    9 PROG_VERIFY RO  [15:0] code of the last raw VERIFY, [31] valid (cleared by PROG_CMD,
+//                      set when the macro answers: 3 cycles after the PROG_CMD write with a
+//                      macro that answers in the cycle after the operation; poll [31]). A
+//                      VERIFY unanswered for VERIFY_TIMEOUT_CYC cycles ends, counted in
+//                      HAQ_TIMEOUTS and STATUS[5], and leaves [31] = 0.
 //   10 HAQ_TGT     EXT [15:0] target (signed, TGT_W bits used, w / max|W|), queued with
-//                      PROG_ADDR; refused when the FIFO is full or a raw op is in flight
+//                      PROG_ADDR; refused when the FIFO is full, a raw op or a coordinate is
+//                      in flight
 //   11 HAQ_LAST    RO  [15:0] cell bits of the last programmed weight, [16] verify timeout,
 //                      [31] valid
 //   12 HAQ_ACC     RO  low 32 bits of its accumulator (signed ACC_W of cim_haq_quant)
@@ -97,8 +105,9 @@
 //   17+2l L_GAIN   RW  [23:0] gain, [29:24] shift (0..63) of ACT (hidden) or OUT (last)
 //   24 COORDS      25 ENC_READS   26 MLP_READS   27 ADC_SAT (saturated channel samples, both
 //   paths)         28 PRE_CLAMP   29 COMB_SAT    30 SIN_SAT (cim_fourier_enc saturations)
-//   31 ACT_CLAMP   32 OUT_SAT     33 HAQ_WEIGHTS 34 HAQ_TIMEOUTS  35 PROG_OPS (raw)
-//   36 CSR_ERRS    37 CSR_ERR_ADDR                                         (all RO, 32 bit)
+//   31 ACT_CLAMP   32 OUT_SAT     33 HAQ_WEIGHTS 34 HAQ_TIMEOUTS (cim_haq_quant's and raw
+//   VERIFYs')      35 PROG_OPS (raw)   36 CSR_ERRS   37 CSR_ERR_ADDR (byte address of the
+//   first error since reset or CLEAR)                                      (all RO, 32 bit)
 //   Counters count since reset and stick at 2^32-1.
 //   Consistency (STATUS.cfg_err = 0 needed to take a coordinate): layers in 1..N_LAYERS;
 //   n_freq in 1..N_FREQ <= groups_e * E_N_ADC, groups_e in 1..E_GROUPS; layer 0 n_in =
