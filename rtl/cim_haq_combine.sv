@@ -189,8 +189,12 @@ module cim_haq_combine #(
   // Stage 1 input: acc = sum_k code_k * R_k (constant multipliers), minus the offset
   // --------------------------------------------------------------------------------------
   // part[k*ACC_W +: ACC_W]: sum of the products of the cells below k (flat: Yosys 0.23 does
-  // not take continuous assignments to unpacked array words)
+  // not take continuous assignments to unpacked array words). Each slice depends only on the
+  // slice below it; Verilator's scheduler sees the one vector as a loop (UNOPTFLAT, a
+  // simulation-speed note, not a logic loop), so the warning is off for this signal.
+  /* verilator lint_off UNOPTFLAT */
   logic [(N_CELLS+1)*ACC_W-1:0] part;
+  /* verilator lint_on UNOPTFLAT */
 
   assign part[0 +: ACC_W] = '0;
   for (genvar k = 0; k < N_CELLS; k++) begin : g_cell

@@ -874,7 +874,7 @@ module cim_nfield_top #(
       layer_q     <= '0;
       coord_q     <= '0;
       buf_q       <= '0;
-      mem_q       <= '0;
+      for (int c = 0; c < MCols; c++) mem_q[c*AW +: AW] <= '0;  // (no >8 K-bit fill)
       mbeat_q     <= '0;
       issue_q     <= '0;
       done_q      <= '0;
