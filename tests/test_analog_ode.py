@@ -90,6 +90,8 @@ def _random_net(widths: tuple[int, ...], seed: int) -> tuple[list, list]:
         ("noise_gain", math.inf),
         ("read_noise_scale", -0.1),
         ("t_since_program_s", -1.0),
+        ("n_parallel", 0),
+        ("n_parallel", 65),
     ],
 )
 def test_config_errors_name_the_field(field: str, value: float) -> None:
@@ -310,6 +312,50 @@ def test_programming_noise_and_levels(dev180: DeviceConfig, ideal: DeviceConfig)
     w_max = float(torch.cat([Ws[1], bs[1][:, None]], 1).abs().max())
     sig_w = dev180.prog_noise_abs_S * math.sqrt(2) * w_max / (dev180.g_max_S - dev180.g_min_S)
     assert 0.2 * sig_w < np.std(a - c) / math.sqrt(2) < 3 * sig_w
+
+
+def test_parallel_pairs_split_levels(dev180: DeviceConfig) -> None:
+    """n parallel pairs: the pair sums land on n (n_levels - 1) + 1 steps (level error / n)
+    and the programming error of a weight falls by sqrt(n) (n independent cells)."""
+    quiet = dev180.replace(prog_noise_abs_S=0.0, read_noise_S=0.0)
+    Ws, bs = _random_net((3, 16, 2), 3)
+    w_max = float(torch.cat([Ws[0], bs[0][:, None]], 1).abs().max())
+    err = {}
+    for n in (1, 4, 16):
+        cfg = OdeSolverConfig(n_state=2, n_input=1, n_parallel=n)
+        W = OdeSolver(cfg, Ws, bs, "tanh", 0, quiet).programmed_weights()[0][0]
+        err[n] = float(np.max(np.abs(W - Ws[0].numpy())))
+        assert err[n] <= w_max / (quiet.n_levels - 1) / (2 * n) + 1e-9
+    assert err[16] < err[4] < err[1]
+    sig = {}
+    for n in (1, 16):
+        cfg = OdeSolverConfig(n_state=2, n_input=1, n_parallel=n)
+        a, c = (
+            OdeSolver(cfg, Ws, bs, "tanh", seed, dev180).programmed_weights()[0][0]
+            for seed in (0, 1)
+        )
+        sig[n] = float(np.std(a - c))
+    assert 2.5 < sig[1] / sig[16] < 6.5  # sqrt(16) = 4
+
+
+def test_parallel_pairs_read_noise(dev180: DeviceConfig) -> None:
+    """The read noise of a column of n parallel pairs is 1 / sqrt(n) of one pair's (measured
+    over 400 ticks of a held state: the derivative's spread)."""
+    dev = dev180.replace(prog_noise_abs_S=0.0, read_noise_S=1e-6)
+    W, b = [torch.full((1, 1), 0.5)], [torch.full((1,), 0.25)]
+    std = {}
+    for n in (1, 9):
+        cfg = OdeSolverConfig(n_state=1, n_parallel=n)
+        s = OdeSolver(cfg, W, b, "tanh", 0, dev)
+        s.start([0])
+        c = _codes(cfg, 1, init=1.0, coef_b=1.0)
+        s.step(Phase.LOAD, c)
+        d = []
+        for _ in range(400):
+            s.step(Phase.HOLD, c)
+            d.append(s.derivative(c)[0, 0])
+        std[n] = float(np.std(d))
+    assert 2.4 < std[1] / std[9] < 3.6  # sqrt(9) = 3
 
 
 # ------------------------------------------------------------------------------ noise runs

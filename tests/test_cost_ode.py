@@ -116,6 +116,26 @@ def test_toy_analog_hidden_layer_stages(toy_constants: AnalogConstants) -> None:
     assert a.tia_J == pytest.approx(10 * 2e-5, rel=REL)
 
 
+def test_parallel_pairs_scale_cells_and_crossbar_power(toy_constants: AnalogConstants) -> None:
+    """n parallel pairs per weight: n times the cells, conductance and crossbar energy; the
+    op-amp stages and converters are unchanged."""
+    solve = AnalogSolve(horizon_units=1.0, t_unit_s=1e-3, n_ticks=100, setup_ticks=2, adc_samples=2)
+    one, eight = (
+        analog_cost(
+            MlpSpec(name="p", widths=(1, 4, 1), n_state=1, n_parallel=n), solve, toy_constants
+        )
+        for n in (1, 8)
+    )
+    assert eight.n_cells == 8 * one.n_cells == 8 * 2 * (2 * 4 + 5 * 1)
+    assert eight.g_sum_S == pytest.approx(8 * one.g_sum_S, rel=REL)
+    assert eight.crossbar_J == pytest.approx(8 * one.crossbar_J, rel=REL)
+    for f in ("tia_J", "integrator_J", "activation_J", "dac_J", "adc_J", "total_s"):
+        assert getattr(eight, f) == getattr(one, f)
+    hp8 = twin_projection("hp", n_parallel=8)
+    assert hp8.analog.n_cells == 8 * twin_projection("hp").analog.n_cells
+    assert any("8 parallel pairs" in a.source for a in hp8.assumptions)
+
+
 def test_toy_digital_by_hand(toy_mlp: MlpSpec, toy_baseline: DigitalBaseline) -> None:
     d = digital_cost(
         toy_mlp, DigitalSolve(n_steps=100, method="euler", t_kernel_s=1e-6), toy_baseline
@@ -384,6 +404,7 @@ def test_bad_digital_solve(kwargs: dict, field: str) -> None:
         ({"activation": "gelu"}, "activation"),
         ({"weight_fill": 1.5}, "weight_fill"),
         ({"extra_flops_per_eval": -1.0}, "extra_flops_per_eval"),
+        ({"n_parallel": 0}, "n_parallel"),
     ],
 )
 def test_bad_mlp(kwargs: dict, field: str) -> None:

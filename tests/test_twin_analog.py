@@ -19,6 +19,7 @@ from rramcim.apps.twin.analog import (
     evaluate_hp_analog,
     evaluate_l96_analog,
     hp_mapping,
+    hp_parallel_sweep,
     hp_reference_states,
     hp_solver,
     l96_mapping,
@@ -277,14 +278,25 @@ def test_hp_affine_on_rram_180nm_under_10_percent() -> None:
     assert 0.08 < raw["analog_extrap_nrmse_max"] < 0.15
 
 
-def test_hp_affine_read_noise_is_the_residual() -> None:
-    """Diagnosis of the missed 2x target: with the read noise of the preset switched off
-    (programming error, levels, read non-linearity kept; trimmed) the analogue twin is within
-    2x of the software one (seed 1 measured 0.23 % vs 0.20 %): the remaining error is the
-    per-tick read noise, whose integral under the drive is a random walk."""
-    dev = load_device(DEFAULT_DEVICE).replace(read_noise_S=0.0)
-    r = evaluate_hp_analog(device=dev, seeds=(1,))
+def test_hp_affine_error_budget() -> None:
+    """Diagnosis of the missed 2x target (software 0.20 %, so 2x is 0.40 %), trimmed:
+
+    * read noise off (programming error, 64 levels, read non-linearity kept): seed 1 gives
+      0.23 %, within 2x, but seed 0 0.80 %;
+    * no noise at all: 0.565 % on every seed: a deterministic floor above 2x;
+    * no noise and linear cells (v_nl 100 V): 0.15 %. The floor is the read non-linearity
+      (``I = G v_nl sinh(V / v_nl)``, 2.7 % above linear at 0.1 V), which the two-constant trim
+      cannot remove; the per-tick read noise adds a random walk on top (the preset: 1.6-2.9 %).
+    """
+    dev = load_device(DEFAULT_DEVICE)
+    r = evaluate_hp_analog(device=dev.replace(read_noise_S=0.0), seeds=(1,))
     assert r["extrap_ratio"] < 2.0
+    quiet = dev.replace(read_noise_S=0.0, prog_noise_abs_S=0.0)
+    floor = evaluate_hp_analog(device=quiet)["analog_extrap_nrmse_max"]
+    lin = evaluate_hp_analog(device=quiet.replace(v_nl_V=100.0))["analog_extrap_nrmse_max"]
+    sw = HP_SOFTWARE_EXTRAP
+    assert 2.0 * sw < floor < 4.0 * sw
+    assert lin < 1.0 * sw
 
 
 @pytest.mark.slow
@@ -296,14 +308,31 @@ def test_hp_affine_more_ticks_per_step() -> None:
     assert r["analog_extrap_nrmse_max"] > 2 * r["software"]["extrap_nrmse_max"]
 
 
+@pytest.mark.slow
+def test_hp_parallel_pairs_sweep() -> None:
+    """n parallel cell pairs per weight (seeds 0-4, trimmed), measured worst-seed
+    extrapolation NRMSE: n = 1 2.88 %, 4 2.06 %, 16 1.32 %, 64 1.07 % (64 x 2306 = 147 584
+    cells; the crossbar's share of the solve energy grows from 0.3 % to 18 %). Finer levels
+    and sqrt(n) less noise help, but the read non-linearity floor keeps it above 2x."""
+    rows = hp_parallel_sweep((1, 4, 16, 64))
+    worst = [r["extrap_nrmse_max"] for r in rows]
+    assert worst[3] < worst[2] < worst[1] < worst[0]
+    assert worst[0] == pytest.approx(0.0288, abs=5e-4) and worst[3] < 0.012
+    assert rows[3]["ratio"] > 2.0
+    assert rows[3]["cells"] == 64 * rows[0]["cells"] == 64 * 2306
+    assert rows[3]["crossbar_J"] == pytest.approx(64 * rows[0]["crossbar_J"], rel=1e-12)
+
+
 @pytest.mark.xfail(
     strict=True,
     reason=(
         "HP acceptance target not met with the default rram_180nm preset: the control-affine "
         "twin's analogue extrapolation NRMSE is 1.6-2.9 % over seeds 0-4 (under 10 %), but "
-        "the software twin is at 0.20 %, so the ratio is 7-15x, not <= 2x; the residual is "
-        "the read noise (tick-averaged white 0.49-1.11 %, with 1/f memory 2.7-4.8 %; see the "
-        "module docstring of rramcim.apps.twin.analog)"
+        "the software twin is at 0.20 %, so the ratio is 7-15x, not <= 2x. Error budget "
+        "(test_hp_affine_error_budget): a noiseless array already gives 0.565 % (the read "
+        "non-linearity; linear cells 0.15 %), and the per-tick read noise adds a random walk; "
+        "64 parallel cell pairs per weight still leave 1.07 % (test_hp_parallel_pairs_sweep). "
+        "See the module docstring of rramcim.apps.twin.analog"
     ),
 )
 def test_hp_acceptance_target() -> None:

@@ -93,6 +93,8 @@ DEFAULT_DEVICE = "rram_180nm"
 
 MAX_WIDTH = 256
 """Largest layer width (inputs + bias row, or outputs) of one solver crossbar."""
+MAX_PARALLEL = 64
+"""Largest number of parallel cell pairs per weight (:attr:`OdeSolverConfig.n_parallel`)."""
 MAX_RUN_ID = (1 << 23) - 1
 """Largest run id (the read-noise counter packs run id, tick and column into 63 bits)."""
 MAX_TICK = (1 << 32) - 1
@@ -184,6 +186,15 @@ class OdeSolverConfig:
             ``read_noise_S``, [0, 100]; 0 switches read noise off.
         t_since_program_s: time since programming at which the macro runs (conductance
             drift of the device model), [0, 1e9] s.
+        n_parallel: cell pairs per weight, [1, 64]. The ``n_parallel`` pairs of a weight sit on
+            the same row input and column output (rows repeated), so their conductances add;
+            the transimpedance gain is ``1 / n_parallel`` of a single pair's. Their level
+            targets are split so that the *sum* lands on the nearest of ``n_parallel *
+            (n_levels - 1) + 1`` steps (cell ``i`` of a sum of ``L`` level steps takes
+            ``floor((L + i) / n_parallel)``), and every cell has its own programming and
+            read noise: the level step, the programming error and the read noise of a weight
+            all shrink (the noises by ``sqrt(n_parallel)``) for ``n_parallel`` times the cells
+            and the array read current.
     """
 
     n_state: int
@@ -205,6 +216,7 @@ class OdeSolverConfig:
     noise_gain: float = 1.0
     read_noise_scale: float = 1.0
     t_since_program_s: float = 0.0
+    n_parallel: int = 1
 
     def __post_init__(self) -> None:
         _chk_int("n_state", self.n_state, 1, 16)
@@ -224,6 +236,7 @@ class OdeSolverConfig:
             _chk_float(name, getattr(self, name), -1000.0, 1000.0)
         _chk_float("read_noise_scale", self.read_noise_scale, 0.0, 100.0)
         _chk_float("t_since_program_s", self.t_since_program_s, 0.0, 1e9)
+        _chk_int("n_parallel", self.n_parallel, 1, MAX_PARALLEL)
 
     # -- channels and converters ------------------------------------------------------------
     @property
@@ -501,11 +514,21 @@ class OdeSolver:
             ]
         )
         dev = DeviceModel(d, rng.make_key(self.seed, "ode_solver"), macro_id=k)
+        n_par = c.n_parallel
+        if n_par > 1:
+            # Split each pair-sum target over n_par cells: the sum of their level indices is
+            # the nearest of n_par * (n_levels - 1) + 1 steps; cell i takes floor((L + i) / n).
+            step = span / (int(d.n_levels) - 1)
+            tot = torch.round(torch.clamp(tgt - d.g_min_S, 0.0, span) / step * n_par)
+            i = torch.arange(n_par, dtype=torch.float64).reshape(1, n_par, 1, 1)
+            tgt = d.g_min_S + torch.floor((tot[:, None] + i) / n_par) * step
         cells = torch.arange(tgt.numel(), dtype=torch.int64).reshape(tgt.shape)
         g, n_clip = dev.program(cells, tgt)
         if c.t_since_program_s > 0:
             g = dev.drift(cells, g, c.t_since_program_s)
         self.stats.clipped_programming += n_clip
+        if n_par > 1:
+            g = g.sum(dim=1)
         units = torch.round((g[0] - g[1]) / d.g_step_S).numpy().astype(np.float64)
         rows = units.shape[0]
         alpha = c.v_row_fs_V / c.v_rail_V
@@ -519,9 +542,9 @@ class OdeSolver:
             )
         v_q = f_max / float(1 << bits)
         v_qs = f_max / float(1 << 20)
-        g_per_w = span / w_max
+        g_per_w = n_par * span / w_max
         to_pre = 1.0 / (g_per_w * alpha * c.v_unit_V)
-        sig_G = c.read_noise_scale * d.read_noise_S
+        sig_G = c.read_noise_scale * d.read_noise_S * math.sqrt(n_par)
         return _Layer(
             d_units=units,
             w_max=w_max,

@@ -200,6 +200,9 @@ class MlpSpec:
         extra_flops_per_eval: element-wise FLOPs per evaluation beyond bias adds,
             activations and embedding adds (output scaling, drive multiply, embedding
             evaluation, drift combination), >= 0.
+        n_parallel: cell pairs per weight (the solver's
+            :attr:`~rramcim.analog.ode.OdeSolverConfig.n_parallel`: parallel pairs on the same
+            row and column), >= 1; multiplies the cells and the conductance sum.
     """
 
     name: str
@@ -210,6 +213,7 @@ class MlpSpec:
     activation: str = "tanh"
     weight_fill: float = 0.25
     extra_flops_per_eval: float = 0.0
+    n_parallel: int = 1
 
     def __post_init__(self) -> None:
         own = "MlpSpec"
@@ -223,6 +227,7 @@ class MlpSpec:
         object.__setattr__(self, "n_state", n_state)
         object.__setattr__(self, "n_input", n_input)
         object.__setattr__(self, "n_embed", n_embed)
+        object.__setattr__(self, "n_parallel", _int_field(own, "n_parallel", self.n_parallel, 1))
         if widths[0] != n_state + n_input:
             raise ValueError(
                 f"{own}.widths[0] = {widths[0]} must equal n_state + n_input = {n_state + n_input}"
@@ -276,8 +281,9 @@ class MlpSpec:
 
     @property
     def n_pairs(self) -> int:
-        """Differential pairs of all layers, ``sum (in + 1) out`` (bias row included)."""
-        return sum((i + 1) * o for i, o in self.layers)
+        """Differential pairs of all layers, ``n_parallel sum (in + 1) out`` (bias row
+        included)."""
+        return self.n_parallel * sum((i + 1) * o for i, o in self.layers)
 
     @property
     def n_cells(self) -> int:
@@ -993,8 +999,15 @@ def project(
         Assumption("weight_fill", f"{mlp.weight_fill:.3g} (mean |w|/w_max)", s("weight_fill")),
         Assumption(
             "crossbar cells",
-            f"{mlp.n_cells} = 2 x sum (in + 1) out (differential pairs, bias row)",
-            "[I] the solver's mapping (rramcim.analog.ode): one pair per weight and bias",
+            f"{mlp.n_cells} = 2 x "
+            + (f"{mlp.n_parallel} x " if mlp.n_parallel > 1 else "")
+            + "sum (in + 1) out (differential pairs, bias row)",
+            "[I] the solver's mapping (rramcim.analog.ode): "
+            + (
+                "one pair per weight and bias"
+                if mlp.n_parallel == 1
+                else f"{mlp.n_parallel} parallel pairs per weight and bias (n_parallel)"
+            ),
         ),
         Assumption("horizon_units", f"{sol.horizon_units:g} model time units", s("horizon_units")),
         Assumption(
@@ -1149,6 +1162,7 @@ def twin_projection(
     method: str = "rk4",
     setup_ticks: int = 2,
     weight_fill: float | None = None,
+    n_parallel: int = 1,
     t_kernel_s: float = DEFAULT_T_KERNEL_S,
     p_static_W: float = 0.0,
     count_elementwise: bool = True,
@@ -1175,6 +1189,7 @@ def twin_projection(
         method: digital integrator, ``"rk4"`` (default) or ``"euler"``.
         setup_ticks: RESET/LOAD ticks (default 2).
         weight_fill: mean ``|w| / w_max`` (default: measured on the shipped checkpoint).
+        n_parallel: cell pairs per weight (default 1; :class:`MlpSpec`).
         t_kernel_s: minimum time of one dependent GPU kernel.
         p_static_W: static GPU power over the digital time.
         count_elementwise: charge element-wise FLOPs digitally.
@@ -1208,6 +1223,7 @@ def twin_projection(
             activation="tanh",
             weight_fill=fill,
             extra_flops_per_eval=2.0 if affine else 1.0,
+            n_parallel=n_parallel,
         )
         mlp_src = "HPTwinConfig: hidden (32, 32) tanh, input_mode " + (
             "'affine' (drive multiplies the MLP output)" if affine else "'concat'"
@@ -1226,6 +1242,7 @@ def twin_projection(
             activation="tanh",
             weight_fill=fill,
             extra_flops_per_eval=6.0,
+            n_parallel=n_parallel,
         )
         mlp_src = "L96TwinConfig: N = 6, hidden (64, 64) tanh"
         extra_src = "[I] rate_scale on the output (1 per state)"
