@@ -54,8 +54,10 @@ Per-chip trim (``affine`` only, :func:`calibrate_trim`; on by default in :func:`
 and :func:`evaluate_hp_analog`). The programmed loop computes ``b(t) y_p(x)``; ``coef_a`` and
 the ``noise`` channels, driven in proportion to the tick's ``b`` (``a = trim_a b``,
 ``n = trim_n b``), add ``b(t) (trim_a x + trim_n)``. The two constants are fitted to the
-measured loop field of the programmed chip (weighted by 1 / field), which removes the smooth
-part of its programming error; the DAC codes carry them tick by tick.
+loop field of the programmed chip as measured through its own run path (LOAD a reference
+state, integrate one data step at a fixed ``b``, two ADC samples; weighted by 1 / field),
+which removes the smooth part of its programming error; the DAC codes carry them tick by
+tick.
 
 Why the affine form: the HP state is a flux integrator (``dw/dt = v G(w)``: the field vanishes
 with the drive and the state returns to x(0) after every zero-mean period). With the concat
@@ -78,45 +80,44 @@ Measured (shipped checkpoints, one thread; ``tests/test_twin_analog.py``):
   NRMSE, the software twin's 0.20 %;
 * HP twin (affine), rram_180nm, extrapolation NRMSE (max over the five training drives;
   software 0.20 %), programming seeds 0 / 1 / 2 / 3 / 4, one tick per step:
-  trimmed 1.63 / 2.67 / 2.88 / 1.62 / 2.14 % (unseen drives 0.60 / 1.58 / 1.22 / 1.50 /
-  1.30 %); untrimmed 11.05 / 5.14 / 4.08 / 8.65 / 6.44 % (unseen 10.6 / 1.9 / 2.4 / 10.1 /
-  5.6 %); trimmed with 4 ticks per step 0.58 / 1.31 / 1.44 / 1.18 / 1.71 %, with 8 ticks
-  0.65 / 1.46 / 1.09 / 0.85 / 0.89 %. No state, stage or ADC clipping. So the affine twin
-  meets "under 10 %" on every seed but not "within 2x of software" (0.40 %): 7-15x;
+  trimmed 1.65 / 2.73 / 2.78 / 1.48 / 1.77 % (unseen drives 0.62 / 1.56 / 1.09 / 1.62 /
+  0.95 %); untrimmed 11.05 / 5.14 / 4.08 / 8.65 / 6.44 % (unseen 10.6 / 1.9 / 2.4 / 10.1 /
+  5.6 %); trimmed with 4 ticks per step 0.89 / 1.08 / 1.58 / 1.19 / 1.66 %, with 8 ticks
+  0.94 / 0.97 / 1.16 / 0.69 / 0.81 %. No state, stage or ADC clipping. So the affine twin
+  meets "under 10 %" on every seed but not "within 2x of software" (0.40 %): 7-14x;
 * where the rest comes from: with the programmed weights (64 levels, write-verify noise) the
   field is off by 0.4-1 % of its maximum, i.e. up to 3-8 % *relative* near x(0) = 0.1,
   where the HP field is ten times smaller than at its peak; the loop's field (read
-  non-linearity included) is off by 1.3-6.8 % relative over the training range, 0.5-1.3 %
-  after the trim (seeds 0-4). rram_40nm (trimmed) gives 2.1 / 4.0 / 3.6 / 2.3 / 4.1 %. With the
-  preset's read noise switched off (all else kept, trimmed) seeds 1 / 2 give 0.23 / 0.37 %,
-  within 2x. The read noise is drawn per tick per column; multiplied by ``b(t)`` its integral
-  is a random walk of the flux-to-state map (the training-window error is smaller than the
-  extrapolation error, and more ticks per step average it: 4 and 8 ticks above). Reaching
-  0.4 % that way needs tens of ticks per 0.01 s step, i.e. ticks shorter than the preset's
-  1 us read time at 1 ms per model second;
-* the error budget (2026-11-30, seeds 0-4, trimmed, one tick per step): programming and read
-  noise off, 64 levels, the read non-linearity kept: 0.565 % on every seed, a deterministic
-  floor above 2x; the same with linear cells (``v_nl`` 100 V): 0.15 %. So even a noiseless
-  array misses 2x by the read non-linearity, whose error the two-constant trim cannot remove
-  (halving the row voltage, 0.05 V, lowers the floor to 0.35 %; the model has no input-referred
-  amplifier noise that would make that a trade, so it is not the default). Read noise off
-  alone gives 0.80 / 0.23 / 0.37 / 0.61 / 0.61 %;
+  non-linearity included) is off by 1.3-6.8 % relative over the training range, 0.4-1.0 %
+  after the trim (seeds 0-4). rram_40nm (trimmed) gives 2.8 / 3.7 / 2.9 / 2.7 / 2.4 %. The
+  read noise is drawn per tick per column; multiplied by ``b(t)`` its integral is a random
+  walk of the flux-to-state map (the training-window error is smaller than the extrapolation
+  error, and more ticks per step average it: 4 and 8 ticks above). Reaching 0.4 % that way
+  needs tens of ticks per 0.01 s step, i.e. ticks shorter than the preset's 1 us read time
+  at 1 ms per model second;
+* the error budget (seeds 0-4, trimmed, one tick per step): read noise off (programming
+  error, 64 levels, read non-linearity kept) 0.39 / 0.38 / 0.74 / 0.34 / 1.01 %; programming
+  and read noise off: 0.85 % on every seed, a deterministic floor above 2x; the same with
+  linear cells (``v_nl`` 100 V): 0.14 %. So even a noiseless array misses 2x by the read
+  non-linearity, whose error the two-constant trim cannot remove (halving the row voltage,
+  0.05 V, lowers that floor to 0.14 %; the model has no input-referred amplifier noise that
+  would make it a trade, so it is not the default, and with noise it still gives 1.6-2.4 %);
 * parallel cell pairs (:attr:`OdeSolverConfig.n_parallel
   <rramcim.analog.ode.OdeSolverConfig.n_parallel>`, :func:`hp_parallel_sweep`): n pairs per
   weight split the levels (n x 63 + 1 steps) and average the programming and read noise by
-  sqrt(n). Worst seed: n = 1 2.88 %, 4 2.06 %, 16 1.32 %, 32 1.13 %, 64 1.07 % for 2 306 /
+  sqrt(n). Worst seed: n = 1 2.78 %, 4 1.89 %, 16 1.00 %, 32 0.87 %, 64 0.65 % for 2 306 /
   9 224 / 36 896 / 73 792 / 147 584 cells; the crossbar energy grows n-fold but stays small
-  next to the op-amp stages (the solve's analogue energy 40.2 -> 48.9 uJ at n = 64). The
-  non-linearity floor and the remaining read-noise walk keep it above 2x;
+  next to the op-amp stages (the solve's analogue energy 40.2 -> 48.9 uJ at n = 64). Even
+  64 pairs with linear cells leave 0.41-0.81 %, and 64 pairs at 0.05 V rows 0.28-0.70 %:
+  the read-noise walk keeps the twin above 2x;
 * the read-noise model is not what keeps the twin from 2x. With the per-read sigma scaled to
   a white process averaged over the 10 us tick (sigma sqrt(1 us / 10 us)) seeds 0-4 give
   0.49-1.11 %; with read noise that has memory (a 1/f spectrum built from 7 Lorentzians, one
   per decade from 1 us to 1 s, same per-read sigma, tick averages drawn exactly) 2.7-4.8 %,
-  and a static part alone (one 1 s Lorentzian) 2.2-6.1 % (experiments of 2026-11-29, not in
-  the model). What the twin is sensitive to is any additive field error that the trim does
-  not remove, near x(0) where the HP field is small. Remedies that were not modelled: a trim
-  measured right before each run (auto-zero against the slow part), and weights spread over
-  n parallel cell pairs (read and programming noise averaged by sqrt(n), n times the cells);
+  and a static part alone (one 1 s Lorentzian) 2.2-6.1 % (experiments of 2026-11-29 with the
+  earlier, idealised trim; not in the model). What the twin is sensitive to is any additive
+  field error that the trim does not remove, near x(0) where the HP field is small. Not
+  modelled: a trim measured right before each run (auto-zero against the slow part);
 * Lorenz96 twin (concat, unchanged), valid prediction time (software 4.98 +- 1.76 Lyapunov
   times): rram_180nm 1.01 +- 0.49 (seed 0) and 0.65 +- 0.27 (seed 1); ideal 12-bit array
   4.11 +- 1.38; rram_40nm 0.13 +- 0.02.
@@ -510,68 +511,109 @@ def calibrate_trim(
     n_reads: int = 16,
     b_cal_V: float = 1.0,
     floor: float = 0.05,
+    n_ticks: int | None = None,
 ) -> TwinMapping:
-    """Per-chip trim of a control-affine twin from a measurement of its programmed loop.
+    """Per-chip trim of a control-affine twin, measured through the macro's own run path.
 
     The loop of a programmed macro computes ``tau dx/dt = b(t) y_p(x)`` with ``y_p`` off the
     mapped MLP ``y`` by the programming error (levels, noise, drift) and the read
     non-linearity. Because ``b(t)`` multiplies the whole field, ``coef_a`` and the ``noise``
     channels driven in proportion to ``b(t)`` add ``b(t) (trim_a x + trim_n)`` -- a drive-
     proportional affine correction of ``y_p``. This fits ``trim_a`` (one, the ``coef_a``
-    channel is common) and ``trim_n`` (per state) to ``y - y_p`` by weighted least squares on
-    the reference states, weights ``1 / max(|y|, floor max |y|)`` (the relative error matters:
-    a flux-driven state accumulates the field error relative to the field).
+    channel is common) and ``trim_n`` (per state) to ``y - y_p`` by weighted least squares,
+    weights ``1 / max(|y|, floor max |y|)`` (the relative error matters: a flux-driven state
+    accumulates the field error relative to the field).
 
-    The measurement is the model's loop derivative (:meth:`OdeSolver.derivative`) at each
-    reference state with ``coef_b`` at ``b_cal_V``, averaged over ``n_reads`` read-noise
-    draws (run ids from :data:`CAL_RUN_ID0`, tick 0): an idealised calibration read; a
-    hardware sequence would estimate it from LOAD / INTEGRATE / ADC-sample runs.
+    The measurement uses only what a host sees of the chip: for every reference state and
+    each of ``n_reads`` repeats, one calibration run (run ids from :data:`CAL_RUN_ID0`) of a
+    RESET tick, a LOAD tick (the state's ``init`` code, offset by ``r - n_reads // 2`` DAC
+    codes in repeat ``r``, which dithers the ADC), an ADC sample ``s0``, ``n_ticks``
+    INTEGRATE ticks with ``coef_b`` at ``b_cal_V`` (every other channel at mid-scale: no
+    ``a``, no noise, no trim) and an ADC sample ``s1``. The host integrates the mapped field
+    from ``s0`` over the same time (RK4, 8 steps a tick; nominal ``tau_int``, tick and ADC
+    step): the measured and the predicted moves, each divided by ``b t / tau``, are the
+    chip's and the mapped field averaged along the path, attributed to the path's
+    time-averaged state. The repeats average the read noise. The default run is one data step
+    (``ticks_per_step`` ticks, 10 us for the HP twin): at one tick per step the HP twin's
+    worst extrapolation NRMSE over seeds 0-4 of rram_180nm is 2.78 % (2 ticks 2.76 %,
+    4 ticks 2.56 %; the earlier idealised read of the model's own derivative gave 2.88 %);
+    on an ideal array the trim comes out at ~1e-4 and the twin is unchanged.
 
     Args:
         solver: the programmed macro (its counters are reset afterwards).
         mp: an ``affine`` mapping (any trim it holds is replaced).
         h_ref: reference states ``[K, n_state]`` spanning the operating range (model units).
-        n_reads: read-noise draws averaged per state, >= 1.
+        n_reads: calibration runs per reference state, [1, 4096].
         b_cal_V: ``coef_b`` DAC voltage of the measurement (rounded to a code), > 0.
         floor: weight floor as a fraction of the largest |y|, (0, 1].
+        n_ticks: INTEGRATE ticks between the two samples of a calibration run, [1, 4096]
+            (default the mapping's ``ticks_per_step``).
 
     Returns:
         The mapping with ``trim_a`` and ``trim_n_V`` set.
     """
     if not mp.affine:
         raise ValueError("calibrate_trim: only an affine mapping (drive on coef_b) has a trim")
-    if int(n_reads) != n_reads or n_reads < 1:
-        raise ValueError(f"calibrate_trim: n_reads = {n_reads!r} must be an integer >= 1")
+    if n_ticks is None:
+        n_ticks = mp.ticks_per_step
+    for name, v in (("n_reads", n_reads), ("n_ticks", n_ticks)):
+        if int(v) != v or not 1 <= v <= 4096:
+            raise ValueError(f"calibrate_trim: {name} = {v!r} must be an integer in [1, 4096]")
     c = mp.cfg
     _check_pos("b_cal_V", b_cal_V, c.v_dac_fs_V)
     _check_pos("floor", floor, 1.0)
-    n = c.n_state
+    n, reads, ticks = c.n_state, int(n_reads), int(n_ticks)
     mp0 = dataclasses.replace(mp, trim_a=0.0, trim_n_V=())
-    href = np.asarray(h_ref, dtype=np.float64).reshape(-1, n)
-    K = href.shape[0]
-    x = mp0.h_to_V(href)
+    h_ref = np.asarray(h_ref, dtype=np.float64).reshape(-1, n)
+    B = h_ref.shape[0] * reads
     lay = c.channel_layout()
-    codes = np.full((K * n_reads, c.n_channels), 1 << (c.dac_bits - 1), dtype=np.int64)
+    codes = np.full((B, c.n_channels), 1 << (c.dac_bits - 1), dtype=np.int64)
+    init = c.dac_codes(mp0.h_to_V(np.repeat(h_ref, reads, axis=0)))[0]
+    dither = np.tile(np.arange(reads) - reads // 2, h_ref.shape[0])
+    codes[:, lay["init"]] = np.clip(init + dither[:, None], 0, c.dac_code_max)
+    solver.start(range(CAL_RUN_ID0, CAL_RUN_ID0 + B))
+    solver.step(Phase.RESET, codes)
+    solver.step(Phase.LOAD, codes)
+    s0 = solver.adc_volts(solver.sample())
     b_code = int(c.dac_codes(np.array([b_cal_V]))[0][0])
     codes[:, lay["coef_b"]] = b_code
-    b_cal = float(c.dac_volts(b_code)) * c.coef_b_gain_per_V
-    solver.start(range(CAL_RUN_ID0, CAL_RUN_ID0 + K * n_reads))
-    dxdt = solver.derivative(codes, np.repeat(x, n_reads, axis=0))
-    y_meas = (dxdt * (c.tau_int_s / b_cal)).reshape(K, n_reads, n).mean(axis=1)  # V
-    # the mapped MLP in volts: mapped_field at b = 1 divided by dh/dt per (b y)
-    u1 = torch.full((K, 1), 1.0 / (mp0.u_per_input_V[0] * c.coef_b_gain_per_V))
-    with torch.no_grad():
-        f = mapped_field(mp0)(torch.from_numpy(href), u1.to(torch.float64)).numpy()
-    y_ideal = f / mp0.h_rate_per_by()
-    wt = 1.0 / np.maximum(np.abs(y_ideal), floor * np.abs(y_ideal).max())  # [K, n]
-    A = np.zeros((K * n, 1 + n))
+    for _ in range(ticks):
+        solver.step(Phase.INTEGRATE, codes)
+    s1 = solver.adc_volts(solver.sample())
+    solver.stats.reset()
+    # the mapped field's run from s0: dx/dt = (b / tau) y(x), y = the mapped MLP in volts
+    rate = float(c.dac_volts(b_code)) * c.coef_b_gain_per_V / c.tau_int_s
+    u1 = torch.full((B, 1), 1.0 / (mp0.u_per_input_V[0] * c.coef_b_gain_per_V))
+    fld0 = mapped_field(mp0)
+    per_by = mp0.h_rate_per_by()
+
+    def f(x: np.ndarray) -> np.ndarray:
+        with torch.no_grad():
+            h = torch.from_numpy(mp0.V_to_h(x))
+            return rate * fld0(h, u1.to(torch.float64)).numpy() / per_by
+
+    hstep = c.t_tick_s / 8
+    x_pred, x_int = s0.copy(), np.zeros_like(s0)
+    for _ in range(8 * ticks):
+        k1 = f(x_pred)
+        k2 = f(x_pred + 0.5 * hstep * k1)
+        k3 = f(x_pred + 0.5 * hstep * k2)
+        k4 = f(x_pred + hstep * k3)
+        x_new = x_pred + (hstep / 6.0) * (k1 + 2.0 * k2 + 2.0 * k3 + k4)
+        x_int += 0.5 * hstep * (x_pred + x_new)
+        x_pred = x_new
+    t_run = ticks * c.t_tick_s
+    x = x_int / t_run  # time-averaged state of the path, V
+    y_ideal = (x_pred - s0) / (rate * t_run)  # mapped field averaged along the path, V
+    y_meas = (s1 - s0) / (rate * t_run)  # the chip's, V
+    wt = 1.0 / np.maximum(np.abs(y_ideal), floor * np.abs(y_ideal).max())  # [B, n]
+    A = np.zeros((B * n, 1 + n))
     A[:, 0] = x.reshape(-1)
     for i in range(n):
         A[i::n, 1 + i] = 1.0
     rhs = (y_ideal - y_meas).reshape(-1)
     w = wt.reshape(-1)
     sol, *_ = np.linalg.lstsq(A * w[:, None], rhs * w, rcond=None)
-    solver.stats.reset()
     return dataclasses.replace(mp0, trim_a=float(sol[0]), trim_n_V=tuple(float(v) for v in sol[1:]))
 
 
