@@ -56,3 +56,33 @@ def test_l96_program_is_constant_channels_and_matches_run_twin() -> None:
     h = mp.V_to_h(res.states() * solver.cfg.adc_lsb_V)
     assert h.shape == (40, 6)
     assert np.array_equal(h, ref[1:, 0])
+
+
+def test_calibration_runs_through_the_top_give_the_same_trim(chip) -> None:  # noqa: ANN001
+    """The trim's calibration runs as sequencer programs (every channel CONST): the RTL-level
+    model samples exactly what run_calibration samples, so a trim fitted to the RTL's sample
+    words is the hardware model's trim."""
+    from rramcim.apps.twin.analog import (
+        calibration_plan,
+        fit_trim,
+        hp_reference_states,
+        run_calibration,
+    )
+    from rramcim.apps.twin.node import load_checkpoint
+    from rramcim.apps.twin.rtl import calibration_top_runs
+    from rramcim.apps.twin.train import HP_ASSET
+
+    solver, mp, _, _ = chip
+    fld, _ = load_checkpoint(HP_ASSET)
+    plan = calibration_plan(mp, hp_reference_states(fld), n_reads=2)
+    assert plan.n_runs == 66 and plan.n_ticks == 1
+    s_first, s_last = run_calibration(solver, mp, plan)
+    runs = calibration_top_runs(mp, plan)
+    assert all(run.channels[c].mode == ode_seq.Mode.CONST for run in runs for c in HP_CHANNEL_MAP)
+    res = ode_top.simulate(TWIN_BOARD, runs, solver, HP_CHANNEL_MAP)
+    st = np.stack([r.states() for r in res])  # [B, 1 + n_ticks, 1]
+    assert st.shape == (66, 2, 1)
+    assert np.array_equal(st[:, 0], s_first) and np.array_equal(st[:, -1], s_last)
+    a, b = fit_trim(mp, plan, s_first, s_last), fit_trim(mp, plan, st[:, 0], st[:, -1])
+    assert (a.trim_a, a.trim_n_V) == (b.trim_a, b.trim_n_V)
+    assert a.trim_a != 0.0

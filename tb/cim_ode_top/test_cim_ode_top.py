@@ -18,6 +18,8 @@ shorter than a tick's work (slipped ticks); the workload runs (trained networks)
 
 Testplan (feature -> test):
     runs bit-exact: frames, LDAC ticks, samples, counters            -> OdeRunsTest
+    the workload runs of each board (twin runs, the HP twin's trim
+      calibration runs, diffusion samples)                          -> OdeRunsTest
     every channel mode, periodic and final-only sampling, slipped
       ticks, sample FIFO full (host slow), ADC saturation flags     -> OdeRunsTest (coverage)
     register map: ID, reset values, vetoed writes (pointer out of
@@ -200,7 +202,8 @@ def workload_scenarios(cfg, rng: random.Random) -> list[Scenario]:  # noqa: ANN0
     """Full runs of the trained workloads that fit this board: on the diffusion board one
     unconditional ring sample (reverse SDE: the NOISE channels) and one conditional letter
     sample (probability-flow ODE, a random class), 200 integrate ticks each; on the twin board
-    one HP twin run (300 steps of a training drive from x(0), sampled every step); on the
+    one HP twin run (300 steps of a training drive from x(0), sampled every step) and three
+    random runs of its per-chip calibration (the trim's measurement); on the
     Lorenz96 board one run of 150 steps from a test start."""
     from rramcim.apps.diffusion import analog as dha
     from rramcim.apps.twin import rtl as twin_rtl
@@ -213,13 +216,21 @@ def workload_scenarios(cfg, rng: random.Random) -> list[Scenario]:  # noqa: ANN0
         tb.n_state,
         tb.tab_depth,
     ):
-        from rramcim.apps.twin.analog import drive_samples, hp_solver
+        from rramcim.apps.twin.analog import (
+            calibration_plan,
+            drive_samples,
+            hp_reference_states,
+            hp_solver,
+        )
         from rramcim.apps.twin.hp import TRAIN_DRIVES
 
-        solver, mp, _, tcfg = hp_solver(seed=rng.randrange(4))
+        solver, mp, fld, tcfg = hp_solver(seed=rng.randrange(4))
         drive = TRAIN_DRIVES[rng.randrange(len(TRAIN_DRIVES))]
         run, _ = twin_rtl.hp_top_run(mp, tcfg.device.x0, 300, drive_samples([drive]))
         out.append(Scenario("hp-twin", solver, twin_rtl.HP_CHANNEL_MAP, [run]))
+        plan = calibration_plan(mp, hp_reference_states(fld))
+        cal = twin_rtl.calibration_top_runs(mp, plan, rng.sample(range(plan.n_runs), 3))
+        out.append(Scenario("hp-cal", solver, twin_rtl.HP_CHANNEL_MAP, cal))
     lb = twin_rtl.L96_BOARD
     if (cfg.n_chips, cfg.n_addr, cfg.n_state) == (lb.n_chips, lb.n_addr, lb.n_state):
         from rramcim.apps.twin.analog import l96_solver

@@ -80,36 +80,35 @@ Measured (shipped checkpoints, one thread; ``tests/test_twin_analog.py``):
   NRMSE, the software twin's 0.20 %;
 * HP twin (affine), rram_180nm, extrapolation NRMSE (max over the five training drives;
   software 0.20 %), programming seeds 0 / 1 / 2 / 3 / 4, one tick per step:
-  trimmed 1.65 / 2.73 / 2.78 / 1.48 / 1.77 % (unseen drives 0.62 / 1.56 / 1.09 / 1.62 /
-  0.95 %); untrimmed 11.05 / 5.14 / 4.08 / 8.65 / 6.44 % (unseen 10.6 / 1.9 / 2.4 / 10.1 /
-  5.6 %); trimmed with 4 ticks per step 0.89 / 1.08 / 1.58 / 1.19 / 1.66 %, with 8 ticks
-  0.94 / 0.97 / 1.16 / 0.69 / 0.81 %. No state, stage or ADC clipping. So the affine twin
-  meets "under 10 %" on every seed but not "within 2x of software" (0.40 %): 7-14x;
+  trimmed 2.10 / 2.65 / 2.72 / 1.70 / 1.55 % (unseen drives 0.92 / 1.83 / 1.03 / 1.76 /
+  0.85 %); untrimmed 11.05 / 5.14 / 4.08 / 8.65 / 6.44 % (unseen 10.6 / 1.9 / 2.4 / 10.1 /
+  5.6 %); trimmed with 4 ticks per step 0.76 / 0.94 / 1.38 / 1.03 / 1.23 %, with 8 ticks
+  0.59 / 1.06 / 0.77 / 0.77 / 0.49 %. No state, stage or ADC clipping. So the affine twin
+  meets "under 10 %" on every seed but not "within 2x of software" (0.40 %): 8-14x;
 * where the rest comes from: with the programmed weights (64 levels, write-verify noise) the
   field is off by 0.4-1 % of its maximum, i.e. up to 3-8 % *relative* near x(0) = 0.1,
   where the HP field is ten times smaller than at its peak; the loop's field (read
-  non-linearity included) is off by 1.3-6.8 % relative over the training range, 0.4-1.0 %
-  after the trim (seeds 0-4). rram_40nm (trimmed) gives 2.8 / 3.7 / 2.9 / 2.7 / 2.4 %. The
-  read noise is drawn per tick per column; multiplied by ``b(t)`` its integral is a random
-  walk of the flux-to-state map (the training-window error is smaller than the extrapolation
-  error, and more ticks per step average it: 4 and 8 ticks above). Reaching 0.4 % that way
-  needs tens of ticks per 0.01 s step, i.e. ticks shorter than the preset's 1 us read time
-  at 1 ms per model second;
-* the error budget (seeds 0-4, trimmed, one tick per step): read noise off (programming
-  error, 64 levels, read non-linearity kept) 0.39 / 0.38 / 0.74 / 0.34 / 1.01 %; programming
-  and read noise off: 0.85 % on every seed, a deterministic floor above 2x; the same with
-  linear cells (``v_nl`` 100 V): 0.14 %. So even a noiseless array misses 2x by the read
-  non-linearity, whose error the two-constant trim cannot remove (halving the row voltage,
-  0.05 V, lowers that floor to 0.14 %; the model has no input-referred amplifier noise that
-  would make it a trade, so it is not the default, and with noise it still gives 1.6-2.4 %);
+  non-linearity included) is off by 1.3-6.8 % relative over the training range, 0.5-1.3 %
+  after the trim (seeds 0-4). rram_40nm (trimmed) gives 2.8 / 3.7 / 3.0 / 2.7 / 2.5 %;
+* the error budget (seeds 0-4, trimmed, one tick per step): programming and read noise off
+  (64 levels, read non-linearity, DAC and ADC kept): 0.15 %, within 2x, so the datapath and
+  the trim can reach the target; read noise off (programming error kept): 0.59 / 0.47 / 0.35
+  / 0.34 / 0.38 %, about 2x; with the read noise: the 1.6-2.7 % above. The read noise is
+  drawn per tick per column; multiplied by ``b(t)`` its integral is a random walk of the
+  flux-to-state map (the training-window error is smaller than the extrapolation error, and
+  more ticks per step average it: 4 and 8 ticks above). Reaching 0.4 % that way needs tens
+  of ticks per 0.01 s step, i.e. ticks shorter than the preset's 1 us read time at 1 ms per
+  model second. These per-seed numbers are sensitive to the trim: the earlier idealised trim
+  (the model's own averaged derivative at the reference states) gave 1.6-2.9 % with noise,
+  0.57 % without any noise;
 * parallel cell pairs (:attr:`OdeSolverConfig.n_parallel
   <rramcim.analog.ode.OdeSolverConfig.n_parallel>`, :func:`hp_parallel_sweep`): n pairs per
   weight split the levels (n x 63 + 1 steps) and average the programming and read noise by
-  sqrt(n). Worst seed: n = 1 2.78 %, 4 1.89 %, 16 1.00 %, 32 0.87 %, 64 0.65 % for 2 306 /
-  9 224 / 36 896 / 73 792 / 147 584 cells; the crossbar energy grows n-fold but stays small
-  next to the op-amp stages (the solve's analogue energy 40.2 -> 48.9 uJ at n = 64). Even
-  64 pairs with linear cells leave 0.41-0.81 %, and 64 pairs at 0.05 V rows 0.28-0.70 %:
-  the read-noise walk keeps the twin above 2x;
+  sqrt(n). Worst seed: n = 1 2.72 %, 4 2.14 %, 16 1.73 %, 32 1.41 %, 64 1.23 % (medians
+  2.10 / 1.38 / 0.88 / 1.06 / 0.89 %) for 2 306 / 9 224 / 36 896 / 73 792 / 147 584 cells;
+  the crossbar energy grows n-fold but stays small next to the op-amp stages (the solve's
+  analogue energy 40.2 -> 48.9 uJ at n = 64). 64 pairs with linear cells give 0.30-0.41 %,
+  64 pairs at 0.05 V rows 0.23-0.85 %: still not within 2x on every seed;
 * the read-noise model is not what keeps the twin from 2x. With the per-read sigma scaled to
   a white process averaged over the 10 us tick (sigma sqrt(1 us / 10 us)) seeds 0-4 give
   0.49-1.11 %; with read noise that has memory (a 1/f spectrum built from 7 Lorentzians, one
@@ -504,6 +503,178 @@ CAL_RUN_ID0 = 1 << 20
 """First run id of the calibration reads (:func:`calibrate_trim`); twin runs use small ids."""
 
 
+@dataclass(frozen=True)
+class CalibrationPlan:
+    """The calibration runs of a per-chip trim (:func:`calibration_plan`).
+
+    Every run is a plain run of the macro with constant DAC codes: one RESET tick, one LOAD
+    tick (``init`` = the run's init code), then ``1 + n_ticks`` INTEGRATE ticks with
+    ``coef_b`` at ``b_code`` and every other channel at mid-scale (no ``a``, no noise, no
+    trim); the ADC samples the state after every INTEGRATE tick, and the measurement uses the
+    first and the last sample. The same runs go through the RTL top
+    (:func:`rramcim.apps.twin.rtl.calibration_top_runs`).
+
+    Attributes:
+        run_ids: read-noise keys of the runs ``[B]`` (from :data:`CAL_RUN_ID0`).
+        init_codes: ``init`` DAC codes ``[B, n_state]``.
+        b_code: ``coef_b`` DAC code of the INTEGRATE ticks.
+        n_ticks: INTEGRATE ticks between the first and the last sample, >= 1.
+        n_reads: runs per reference state (consecutive runs).
+    """
+
+    run_ids: np.ndarray
+    init_codes: np.ndarray
+    b_code: int
+    n_ticks: int
+    n_reads: int
+
+    @property
+    def n_runs(self) -> int:
+        """Calibration runs."""
+        return int(self.run_ids.size)
+
+    def codes(self, cfg: OdeSolverConfig) -> np.ndarray:
+        """DAC codes of every run ``[B, n_channels]`` (the same on every tick of a run)."""
+        lay = cfg.channel_layout()
+        codes = np.full((self.n_runs, cfg.n_channels), 1 << (cfg.dac_bits - 1), dtype=np.int64)
+        codes[:, lay["init"]] = self.init_codes
+        codes[:, lay["coef_b"]] = self.b_code
+        return codes
+
+
+def calibration_plan(
+    mp: TwinMapping,
+    h_ref: np.ndarray,
+    n_reads: int = 16,
+    b_cal_V: float = 1.0,
+    n_ticks: int | None = None,
+) -> CalibrationPlan:
+    """The calibration runs of :func:`calibrate_trim`: ``n_reads`` runs per reference state,
+    the init code of repeat ``r`` offset by ``r - n_reads // 2`` DAC codes (which dithers the
+    ADC).
+
+    Args:
+        mp: an ``affine`` mapping.
+        h_ref: reference states ``[K, n_state]`` spanning the operating range (model units).
+        n_reads: runs per reference state, [1, 4096].
+        b_cal_V: ``coef_b`` DAC voltage of the INTEGRATE ticks (rounded to a code), > 0.
+        n_ticks: INTEGRATE ticks between the two samples, [1, 4096] (default the mapping's
+            ``ticks_per_step``: one data step, 10 us for the HP twin).
+    """
+    if not mp.affine:
+        raise ValueError("calibrate_trim: only an affine mapping (drive on coef_b) has a trim")
+    if n_ticks is None:
+        n_ticks = mp.ticks_per_step
+    for name, v in (("n_reads", n_reads), ("n_ticks", n_ticks)):
+        if int(v) != v or not 1 <= v <= 4096:
+            raise ValueError(f"calibrate_trim: {name} = {v!r} must be an integer in [1, 4096]")
+    c = mp.cfg
+    _check_pos("b_cal_V", b_cal_V, c.v_dac_fs_V)
+    reads = int(n_reads)
+    h_ref = np.asarray(h_ref, dtype=np.float64).reshape(-1, c.n_state)
+    init = c.dac_codes(mp.h_to_V(np.repeat(h_ref, reads, axis=0)))[0]
+    dither = np.tile(np.arange(reads) - reads // 2, h_ref.shape[0])
+    return CalibrationPlan(
+        run_ids=CAL_RUN_ID0 + np.arange(init.shape[0], dtype=np.int64),
+        init_codes=np.clip(init + dither[:, None], 0, c.dac_code_max),
+        b_code=int(c.dac_codes(np.array([b_cal_V]))[0][0]),
+        n_ticks=int(n_ticks),
+        n_reads=reads,
+    )
+
+
+def run_calibration(
+    solver: OdeSolver, mp: TwinMapping, plan: CalibrationPlan
+) -> tuple[np.ndarray, np.ndarray]:
+    """The calibration runs on the hardware model (one batch; the solver's counters are reset
+    afterwards).
+
+    Returns:
+        ``(s_first, s_last)``: the ADC codes after the first and after the last INTEGRATE tick
+        of every run, ``[B, n_state]``.
+    """
+    codes = plan.codes(mp.cfg)
+    solver.start(plan.run_ids.tolist())
+    solver.step(Phase.RESET, codes)
+    solver.step(Phase.LOAD, codes)
+    solver.step(Phase.INTEGRATE, codes)
+    s_first = solver.sample()
+    for _ in range(plan.n_ticks):
+        solver.step(Phase.INTEGRATE, codes)
+    s_last = solver.sample()
+    solver.stats.reset()
+    return s_first, s_last
+
+
+def fit_trim(
+    mp: TwinMapping,
+    plan: CalibrationPlan,
+    s_first: np.ndarray,
+    s_last: np.ndarray,
+    floor: float = 0.05,
+) -> TwinMapping:
+    """The trim of a control-affine twin from the samples of its calibration runs.
+
+    The host integrates the mapped field from the first sample over the same time (RK4, 8
+    steps a tick; nominal ``tau_int``, tick and ADC step): the measured and the predicted
+    moves, each divided by ``b t / tau``, are the chip's field ``y_p`` and the mapped field
+    ``y`` averaged along the path, attributed to the path's time-averaged state. ``trim_a``
+    (one) and ``trim_n`` (per state) are fitted to ``y - y_p`` by weighted least squares,
+    weights ``1 / max(|y|, floor max |y|)`` (a flux-driven state accumulates the field error
+    relative to the field).
+
+    Args:
+        mp: the ``affine`` mapping the plan was made for (any trim it holds is replaced).
+        plan: the calibration runs.
+        s_first, s_last: their ADC codes ``[B, n_state]`` (:func:`run_calibration`, or the
+            RTL's sample words).
+        floor: weight floor as a fraction of the largest |y|, (0, 1].
+
+    Returns:
+        The mapping with ``trim_a`` and ``trim_n_V`` set.
+    """
+    c = mp.cfg
+    _check_pos("floor", floor, 1.0)
+    n = c.n_state
+    B = plan.n_runs
+    s0 = np.asarray(s_first, dtype=np.float64).reshape(B, n) * c.adc_lsb_V
+    s1 = np.asarray(s_last, dtype=np.float64).reshape(B, n) * c.adc_lsb_V
+    mp0 = dataclasses.replace(mp, trim_a=0.0, trim_n_V=())
+    rate = float(c.dac_volts(plan.b_code)) * c.coef_b_gain_per_V / c.tau_int_s
+    u1 = torch.full((B, 1), 1.0 / (mp0.u_per_input_V[0] * c.coef_b_gain_per_V))
+    fld0 = mapped_field(mp0)
+    per_by = mp0.h_rate_per_by()
+
+    def f(x: np.ndarray) -> np.ndarray:  # dx/dt = (b / tau) y(x), y the mapped MLP in volts
+        with torch.no_grad():
+            h = torch.from_numpy(mp0.V_to_h(x))
+            return rate * fld0(h, u1.to(torch.float64)).numpy() / per_by
+
+    hstep = c.t_tick_s / 8
+    x_pred, x_int = s0.copy(), np.zeros_like(s0)
+    for _ in range(8 * plan.n_ticks):
+        k1 = f(x_pred)
+        k2 = f(x_pred + 0.5 * hstep * k1)
+        k3 = f(x_pred + 0.5 * hstep * k2)
+        k4 = f(x_pred + hstep * k3)
+        x_new = x_pred + (hstep / 6.0) * (k1 + 2.0 * k2 + 2.0 * k3 + k4)
+        x_int += 0.5 * hstep * (x_pred + x_new)
+        x_pred = x_new
+    t_run = plan.n_ticks * c.t_tick_s
+    x = x_int / t_run  # time-averaged state of the path, V
+    y_ideal = (x_pred - s0) / (rate * t_run)  # mapped field averaged along the path, V
+    y_meas = (s1 - s0) / (rate * t_run)  # the chip's, V
+    wt = 1.0 / np.maximum(np.abs(y_ideal), floor * np.abs(y_ideal).max())  # [B, n]
+    A = np.zeros((B * n, 1 + n))
+    A[:, 0] = x.reshape(-1)
+    for i in range(n):
+        A[i::n, 1 + i] = 1.0
+    rhs = (y_ideal - y_meas).reshape(-1)
+    w = wt.reshape(-1)
+    sol, *_ = np.linalg.lstsq(A * w[:, None], rhs * w, rcond=None)
+    return dataclasses.replace(mp0, trim_a=float(sol[0]), trim_n_V=tuple(float(v) for v in sol[1:]))
+
+
 def calibrate_trim(
     solver: OdeSolver,
     mp: TwinMapping,
@@ -519,25 +690,18 @@ def calibrate_trim(
     mapped MLP ``y`` by the programming error (levels, noise, drift) and the read
     non-linearity. Because ``b(t)`` multiplies the whole field, ``coef_a`` and the ``noise``
     channels driven in proportion to ``b(t)`` add ``b(t) (trim_a x + trim_n)`` -- a drive-
-    proportional affine correction of ``y_p``. This fits ``trim_a`` (one, the ``coef_a``
-    channel is common) and ``trim_n`` (per state) to ``y - y_p`` by weighted least squares,
-    weights ``1 / max(|y|, floor max |y|)`` (the relative error matters: a flux-driven state
-    accumulates the field error relative to the field).
+    proportional affine correction of ``y_p``.
 
-    The measurement uses only what a host sees of the chip: for every reference state and
-    each of ``n_reads`` repeats, one calibration run (run ids from :data:`CAL_RUN_ID0`) of a
-    RESET tick, a LOAD tick (the state's ``init`` code, offset by ``r - n_reads // 2`` DAC
-    codes in repeat ``r``, which dithers the ADC), an ADC sample ``s0``, ``n_ticks``
-    INTEGRATE ticks with ``coef_b`` at ``b_cal_V`` (every other channel at mid-scale: no
-    ``a``, no noise, no trim) and an ADC sample ``s1``. The host integrates the mapped field
-    from ``s0`` over the same time (RK4, 8 steps a tick; nominal ``tau_int``, tick and ADC
-    step): the measured and the predicted moves, each divided by ``b t / tau``, are the
-    chip's and the mapped field averaged along the path, attributed to the path's
-    time-averaged state. The repeats average the read noise. The default run is one data step
-    (``ticks_per_step`` ticks, 10 us for the HP twin): at one tick per step the HP twin's
-    worst extrapolation NRMSE over seeds 0-4 of rram_180nm is 2.78 % (2 ticks 2.76 %,
-    4 ticks 2.56 %; the earlier idealised read of the model's own derivative gave 2.88 %);
-    on an ideal array the trim comes out at ~1e-4 and the twin is unchanged.
+    The measurement uses only what a host sees of the chip: the runs of
+    :func:`calibration_plan` (per reference state ``n_reads`` dithered runs that LOAD the
+    state and integrate at a fixed ``b``, the ADC sampling every tick), run by
+    :func:`run_calibration`, and :func:`fit_trim` on their samples. The repeats average the
+    read noise. The default run is one data step between the samples (``ticks_per_step``
+    ticks, 10 us for the HP twin). On the HP twin, seeds 0-4 of rram_180nm, the worst
+    extrapolation NRMSE is 2.72 % (the earlier idealised read of the model's own derivative at
+    the reference states gave 2.88 %); on an ideal array the trim comes out at ~1e-4 and the
+    twin is unchanged. On the chip, the 528 runs of the HP twin's calibration take about
+    528 x 4 ticks x 10 us = 21 ms.
 
     Args:
         solver: the programmed macro (its counters are reset afterwards).
@@ -552,69 +716,10 @@ def calibrate_trim(
     Returns:
         The mapping with ``trim_a`` and ``trim_n_V`` set.
     """
-    if not mp.affine:
-        raise ValueError("calibrate_trim: only an affine mapping (drive on coef_b) has a trim")
-    if n_ticks is None:
-        n_ticks = mp.ticks_per_step
-    for name, v in (("n_reads", n_reads), ("n_ticks", n_ticks)):
-        if int(v) != v or not 1 <= v <= 4096:
-            raise ValueError(f"calibrate_trim: {name} = {v!r} must be an integer in [1, 4096]")
-    c = mp.cfg
-    _check_pos("b_cal_V", b_cal_V, c.v_dac_fs_V)
+    plan = calibration_plan(mp, h_ref, n_reads, b_cal_V, n_ticks)
     _check_pos("floor", floor, 1.0)
-    n, reads, ticks = c.n_state, int(n_reads), int(n_ticks)
-    mp0 = dataclasses.replace(mp, trim_a=0.0, trim_n_V=())
-    h_ref = np.asarray(h_ref, dtype=np.float64).reshape(-1, n)
-    B = h_ref.shape[0] * reads
-    lay = c.channel_layout()
-    codes = np.full((B, c.n_channels), 1 << (c.dac_bits - 1), dtype=np.int64)
-    init = c.dac_codes(mp0.h_to_V(np.repeat(h_ref, reads, axis=0)))[0]
-    dither = np.tile(np.arange(reads) - reads // 2, h_ref.shape[0])
-    codes[:, lay["init"]] = np.clip(init + dither[:, None], 0, c.dac_code_max)
-    solver.start(range(CAL_RUN_ID0, CAL_RUN_ID0 + B))
-    solver.step(Phase.RESET, codes)
-    solver.step(Phase.LOAD, codes)
-    s0 = solver.adc_volts(solver.sample())
-    b_code = int(c.dac_codes(np.array([b_cal_V]))[0][0])
-    codes[:, lay["coef_b"]] = b_code
-    for _ in range(ticks):
-        solver.step(Phase.INTEGRATE, codes)
-    s1 = solver.adc_volts(solver.sample())
-    solver.stats.reset()
-    # the mapped field's run from s0: dx/dt = (b / tau) y(x), y = the mapped MLP in volts
-    rate = float(c.dac_volts(b_code)) * c.coef_b_gain_per_V / c.tau_int_s
-    u1 = torch.full((B, 1), 1.0 / (mp0.u_per_input_V[0] * c.coef_b_gain_per_V))
-    fld0 = mapped_field(mp0)
-    per_by = mp0.h_rate_per_by()
-
-    def f(x: np.ndarray) -> np.ndarray:
-        with torch.no_grad():
-            h = torch.from_numpy(mp0.V_to_h(x))
-            return rate * fld0(h, u1.to(torch.float64)).numpy() / per_by
-
-    hstep = c.t_tick_s / 8
-    x_pred, x_int = s0.copy(), np.zeros_like(s0)
-    for _ in range(8 * ticks):
-        k1 = f(x_pred)
-        k2 = f(x_pred + 0.5 * hstep * k1)
-        k3 = f(x_pred + 0.5 * hstep * k2)
-        k4 = f(x_pred + hstep * k3)
-        x_new = x_pred + (hstep / 6.0) * (k1 + 2.0 * k2 + 2.0 * k3 + k4)
-        x_int += 0.5 * hstep * (x_pred + x_new)
-        x_pred = x_new
-    t_run = ticks * c.t_tick_s
-    x = x_int / t_run  # time-averaged state of the path, V
-    y_ideal = (x_pred - s0) / (rate * t_run)  # mapped field averaged along the path, V
-    y_meas = (s1 - s0) / (rate * t_run)  # the chip's, V
-    wt = 1.0 / np.maximum(np.abs(y_ideal), floor * np.abs(y_ideal).max())  # [B, n]
-    A = np.zeros((B * n, 1 + n))
-    A[:, 0] = x.reshape(-1)
-    for i in range(n):
-        A[i::n, 1 + i] = 1.0
-    rhs = (y_ideal - y_meas).reshape(-1)
-    w = wt.reshape(-1)
-    sol, *_ = np.linalg.lstsq(A * w[:, None], rhs * w, rcond=None)
-    return dataclasses.replace(mp0, trim_a=float(sol[0]), trim_n_V=tuple(float(v) for v in sol[1:]))
+    s_first, s_last = run_calibration(solver, mp, plan)
+    return fit_trim(mp, plan, s_first, s_last, floor)
 
 
 # ------------------------------------------------------------------------------ running

@@ -29,9 +29,17 @@ no RTL counterpart).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 
-from rramcim.apps.twin.analog import TwinMapping, twin_tick_codes
+from rramcim.apps.twin.analog import (
+    N_LOAD_TICKS,
+    N_RESET_TICKS,
+    CalibrationPlan,
+    TwinMapping,
+    twin_tick_codes,
+)
 from rramcim.golden.ode_seq import ChannelCfg, Mode, RunCfg, table_regs, u16
 from rramcim.golden.ode_top import OdeRun, OdeTopConfig
 
@@ -96,11 +104,27 @@ def twin_top_run(
         )
     plan = twin_tick_codes(mp, np.asarray(h0, dtype=np.float64).reshape(-1), n_steps, u_fn)
     codes = np.asarray(plan.codes)
+    phases = (plan.n_reset, plan.n_load, plan.n_integrate)
+    return _top_run(codes, phases, cfg, channel_map, run_id, t_tick_cyc, "twin_top_run"), codes
+
+
+def _top_run(
+    codes: np.ndarray,
+    phases: tuple[int, int, int],
+    cfg: OdeTopConfig,
+    channel_map: tuple[int, ...],
+    run_id: int,
+    t_tick_cyc: int,
+    who: str,
+) -> OdeRun:
+    """The sequencer program that writes ``codes [n_ticks, n_channels]`` tick by tick
+    (constant channels CONST, the others TABLE), ``phases = (n_reset, n_load, n_int)``,
+    sampled after every INTEGRATE tick."""
     n = codes.shape[0]
     varying = [i for i in range(codes.shape[1]) if np.any(codes[:, i] != codes[0, i])]
     if len(varying) * n > cfg.tab_depth:
         raise ValueError(
-            f"twin_top_run: {len(varying)} TABLE channels x {n} ticks exceed the drive table "
+            f"{who}: {len(varying)} TABLE channels x {n} ticks exceed the drive table "
             f"({cfg.tab_depth} entries)"
         )
     dw = cfg.data_w
@@ -114,9 +138,49 @@ def twin_top_run(
             ch[dac_ch] = ChannelCfg(Mode.TABLE, *table_regs(base, n, 1.0))
         else:
             ch[dac_ch] = ChannelCfg(Mode.CONST, _entry(codes[0, i], dw))
-    rc = RunCfg(n_reset=plan.n_reset, n_load=plan.n_load, n_int=plan.n_integrate,
+    rc = RunCfg(n_reset=phases[0], n_load=phases[1], n_int=phases[2],
                 t_tick_cyc=t_tick_cyc, sample_every=1, seed=1)  # fmt: skip
-    return OdeRun(tuple(ch), tuple(table), rc, run_id), codes
+    return OdeRun(tuple(ch), tuple(table), rc, run_id)
+
+
+def calibration_top_runs(
+    mp: TwinMapping,
+    plan: CalibrationPlan,
+    indices: Sequence[int] | None = None,
+    t_tick_cyc: int = 800,
+    cfg: OdeTopConfig = TWIN_BOARD,
+) -> list[OdeRun]:
+    """The HP twin's calibration runs (:func:`rramcim.apps.twin.analog.calibration_plan`) on
+    the twin board: every channel CONST (``init``, ``coef_b`` at the plan's code, ``coef_a``
+    and ``noise`` at mid-scale), one RESET, one LOAD and ``1 + n_ticks`` INTEGRATE ticks,
+    sampled after every INTEGRATE tick. Sample 0 and sample ``n_ticks`` of run ``i`` are the
+    ``s_first`` and ``s_last`` that :func:`~rramcim.apps.twin.analog.fit_trim` takes.
+
+    Args:
+        mp: the mapping the plan was made for.
+        plan: the calibration runs.
+        indices: which runs of the plan (default all).
+        t_tick_cyc: RTL clock cycles per tick.
+        cfg: the board.
+    """
+    if not mp.affine or mp.cfg.n_state != 1:
+        raise ValueError("calibration_top_runs: the twin board runs the control-affine HP twin")
+    codes = plan.codes(mp.cfg)
+    phases = (N_RESET_TICKS, N_LOAD_TICKS, 1 + plan.n_ticks)
+    n = sum(phases)
+    idx = range(plan.n_runs) if indices is None else indices
+    return [
+        _top_run(
+            np.repeat(codes[i][None], n, axis=0),
+            phases,
+            cfg,
+            HP_CHANNEL_MAP,
+            int(plan.run_ids[i]),
+            t_tick_cyc,
+            "calibration_top_runs",
+        )  # fmt: skip
+        for i in idx
+    ]
 
 
 def hp_top_run(
