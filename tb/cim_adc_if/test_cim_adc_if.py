@@ -53,11 +53,9 @@ from __future__ import annotations
 import logging
 import random
 from dataclasses import dataclass
-from pathlib import Path
 
 import cocotb
 import numpy as np
-import pytest
 from cocotb.clock import Clock
 from cocotb.triggers import FallingEdge, Timer
 
@@ -72,8 +70,8 @@ from rramcim.golden.adc_if import (
     start_offset_cycles,
 )
 from tb.vip.coverage import Coverage
+from tb.vip.leaf import leaf_bench_test
 from tb.vip.params import param
-from tb.vip.runner import RTL, run_bench, simulators
 
 CLK_PERIOD_NS = 10
 #: Longest conversion the behavioural macro draws (cycles from start to done).
@@ -645,16 +643,6 @@ def test_param_sets_cover_corners() -> None:
     assert any(p["T_TIMEOUT_CYC"] <= MAX_CONV_CYC for p in sets)
 
 
-@pytest.mark.sim
-@pytest.mark.parametrize("params", list(PARAM_SETS.values()), ids=list(PARAM_SETS))
-@pytest.mark.parametrize("sim", simulators())
-def test_cim_adc_if(sim: str, params: dict[str, int], request: pytest.FixtureRequest) -> None:
-    run_bench(
-        sim=sim,
-        nodeid=request.node.nodeid,
-        toplevel="cim_adc_if",
-        module="test_cim_adc_if",
-        sources=[RTL / "cim_adc_if.sv"],
-        parameters=params,
-        bench_dir=Path(__file__).parent,
-    )
+#: The pytest entry; only this comes from :mod:`tb.vip.leaf` (the bench does not fit LeafTB:
+#: request/response ports, ``req_ready_o`` high in reset, checks on the falling edge).
+test_cim_adc_if = leaf_bench_test("cim_adc_if", PARAM_SETS, __file__)

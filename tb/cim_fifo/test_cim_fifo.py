@@ -1,21 +1,23 @@
 """cocotb bench of ``rtl/cim_fifo.sv`` against a queue model.
 
-Structure: a small :class:`TB` owns the pins and runs one step per clock cycle. On the falling
-edge it drives the source (a new random beat after a random idle gap, held while stalled,
-garbage on ``in_data_i`` while ``in_valid_i`` is low) and the sink (``out_ready_i`` with
-random back-pressure); in the ``ReadOnly`` phase it reads every output, so the handshakes of
-the coming edge are known identically on Icarus and Verilator. The reference is a
+Structure: :class:`TB` is a :class:`tb.vip.leaf.LeafTB` (clock and reset start-up, one step per
+clock cycle, the input driver, reset in the middle and the pytest entry live there). On the
+falling edge it drives the sink (``out_ready_i`` with random back-pressure) and the source (the
+next random beat of the plan after a random idle gap, held while stalled, garbage on
+``in_data_i`` while ``in_valid_i`` is low); in the ``ReadOnly`` phase it reads every output, so
+the handshakes of the coming edge are known identically on Icarus and Verilator. The reference is a
 ``collections.deque``: in every cycle it predicts ``in_ready_o`` (not full, and not in the
 first cycle after reset), ``out_valid_o`` and ``out_data_o`` (the oldest beat: first word fall
 through), ``count_o``, ``full_o``, ``empty_o`` and ``max_count_o``, which pins down the
 latency (a beat pushed into an empty FIFO is at the output one edge later) and the
 throughput (push and pop at the same edge) of the RTL header cycle by cycle.
 
-Stimulus: phases of random traffic with the source's idle probability and the sink's
-back-pressure probability of the test variant, interleaved with "fill" phases (the sink
-stops until the FIFO is full and the source keeps pushing against it) and "drain" phases
-(the source stops until the FIFO is empty), so full, empty and the wrap-around of both
-pointers happen whatever the random draws.
+Stimulus: phases of random traffic (a number of random beats, run until every one has left
+the FIFO) with the source's idle probability and the sink's back-pressure probability of the
+test variant, interleaved with "fill" phases (the sink stops until the FIFO is full and the
+source keeps pushing against it, without idle gaps) and "drain" phases (the source stops until
+the FIFO is empty), so full, empty and the wrap-around of both pointers happen whatever the
+random draws.
 
 Randomness: ``random.Random`` generators keyed by cocotb's per-test seed (logged at the start
 of each test). ``SEED=<it>`` (``COCOTB_RANDOM_SEED``) reproduces a run.
@@ -25,7 +27,8 @@ Testplan (feature -> tests that check it)
 - order and data integrity, first word fall through, one-edge latency -> every test (each
   output beat compared with the queue's head in every cycle it is valid)
 - full throughput: push and pop at the same edge, count unchanged -> run_random (bin
-  push_pop), run_random[full] (no input stall while not full: checked by the model)
+  push_pop), run_random[full] (no input stall while not full: checked by the model; no
+  input stall at all in its random phases)
 - full: in_ready_o low, a beat held against it, push refused, a pop while full frees a slot
   for the next cycle only -> run_random (bins full, push_blocked, pop_while_full)
 - empty: out_valid_o low, out_ready_i without a beat -> run_random (bins empty, pop_idle)
@@ -33,9 +36,10 @@ Testplan (feature -> tests that check it)
 - idle source / back-pressured sink -> run_random[idle/backpress/mixed] (bins idle_gap,
   out_stall)
 - max_count_o: high-water mark rises with the count, never falls -> every test (model)
-- reset in the middle (full with a beat stalled against it, partly filled, empty): outputs clear at
-  once, in_ready_o low during reset and one cycle after, count and high-water mark restart
-  -> run_reset_mid (bins reset_<where>)
+- reset in the middle (full with a beat stalled against it, partly filled, empty, idle after
+  the traffic ran out): outputs clear at once, in_ready_o low during reset and one cycle after
+  (a beat presented in that cycle stalls), count and high-water mark restart -> run_reset_mid
+  (bins reset_<where>, in_stall_after_reset)
 - the checker catches a wrong model (last in, first out) -> run_expect_fail
 - parameter corners: DATA_W 1 and 4096, DEPTH 2 and 4096 -> PARAM_SETS
 
@@ -44,36 +48,16 @@ Coverage bins are listed per test; a hole fails the test.
 
 from __future__ import annotations
 
-import logging
-import random
 from collections import deque
-from collections.abc import Callable
-from pathlib import Path
 
 import cocotb
-import pytest
-from cocotb.clock import Clock
-from cocotb.triggers import FallingEdge, ReadOnly, Timer
 
-from tb.vip.coverage import Coverage
-from tb.vip.params import param
-from tb.vip.runner import RTL, run_bench, simulators
+from tb.vip.leaf import LeafTB, ScoreboardError, leaf_bench_test
 
-CLK_PERIOD_NS = 10
 #: Longest idle gap of the source (cycles).
 MAX_GAP = 3
-
-
-class ProtocolError(AssertionError):
-    """The DUT broke the interface contract (handshake, status outputs)."""
-
-
-class ScoreboardError(AssertionError):
-    """An output beat differs from the model's prediction."""
-
-
-class UnexpectedBenchError(RuntimeError):
-    """A protocol error in ``run_expect_fail`` (must not count as the expected failure)."""
+#: Cycles the sink keeps stalling once a fill phase made the FIFO full.
+FULL_HOLD = 3
 
 
 class QueueModel:
@@ -95,160 +79,95 @@ class QueueModel:
     def __len__(self) -> int:
         return len(self.q)
 
-    def clear(self) -> None:
+    def reset(self) -> None:
         self.q.clear()
 
 
-class TB:
-    """Pins, source, sink and cycle-by-cycle checker of ``cim_fifo``.
+class TB(LeafTB[int]):
+    """Source, sink and cycle-by-cycle checker of ``cim_fifo`` (constructed as
+    :class:`~tb.vip.leaf.LeafTB`: ``dut``, ``idle_prob``, ``bp_prob``, ``expect_fail``).
 
-    Args:
-        dut: the cocotb handle of the top level.
-        idle_prob: probability of an idle gap (1 .. MAX_GAP cycles) before a beat.
-        bp_prob: probability that ``out_ready_i`` is low in a cycle.
-        expect_fail: protocol errors raise :class:`UnexpectedBenchError`, so that only a
-            scoreboard mismatch counts as the expected failure.
+    :attr:`mode` steers the traffic: ``random`` (the test's idle and back-pressure
+    probabilities), ``fill`` (the sink stops, the source pushes without gaps; ``filled`` once
+    the FIFO was full for :data:`FULL_HOLD` more cycles) or ``drain`` (the source stops, the
+    sink takes every beat; ``drained`` after one empty cycle).
     """
 
-    def __init__(
-        self, dut, *, idle_prob: float = 0.0, bp_prob: float = 0.0, expect_fail: bool = False
-    ) -> None:
-        self.dut = dut
-        self.log = logging.getLogger("cocotb.tb")
-        self.data_w = param("DATA_W")
-        self.depth = param("DEPTH")
-        seed = cocotb.RANDOM_SEED
-        self.log.info(
-            "per-test seed %d (SEED=<regression seed> reproduces), DATA_W=%d DEPTH=%d",
-            seed,
-            self.data_w,
-            self.depth,
-        )
-        self.rng_src = random.Random(f"{seed}:src")
-        self.rng_snk = random.Random(f"{seed}:snk")
-        self.idle_prob = idle_prob
-        self.bp_prob = bp_prob
-        self.expect_fail = expect_fail
-        self.model: QueueModel = QueueModel(self.depth)
-        self.cov = Coverage()
-        self.cycle = 0
-        self.mode = "random"  # random | fill | drain
-        self.reset_at: str | None = None
-        self._reset_state()
+    CLEARED_OUTPUTS = ("in_ready_o", "out_valid_o", "count_o", "full_o", "max_count_o")
+    MAX_GAP = MAX_GAP
+    PARAM_NAMES = ("DATA_W", "DEPTH")
+    RNG_SALTS = ("src", "drv", "snk")
 
-    def _reset_state(self) -> None:
-        self.model.clear()
+    model: QueueModel
+
+    def setup(self) -> None:
+        self.data_w = self.params["DATA_W"]
+        self.depth = self.params["DEPTH"]
+        self.model = QueueModel(self.depth)
+        self.mode = "random"
+
+    def clear_state(self) -> None:
+        super().clear_state()
         self.max_count = 0
-        self.rdy_en = False
-        self.presenting: int | None = None
-        self.gap = 0
-        self.out_ready = 0
-        self.pushes = self.pops = 0
-        self.since_reset = 0
+        self.pops = 0  # since the last reset (pushes: accepted_since_reset)
+        self.since_reset = 0  # cycles
+        self.hold_left: int | None = None
 
-    def fail(self, msg: str) -> None:
-        full = f"cycle {self.cycle}: {msg} (per-test seed {cocotb.RANDOM_SEED})"
-        raise (UnexpectedBenchError if self.expect_fail else ProtocolError)(full)
-
-    def read(self, name: str) -> int:
-        return int(getattr(self.dut, name).value)
-
-    # ----- pins -----------------------------------------------------------------------------
-    async def start(self) -> None:
-        d = self.dut
-        Clock(d.clk_i, CLK_PERIOD_NS, unit="ns", impl="gpi").start()
-        d.rst_ni.value = 0
-        d.in_valid_i.value = 0
-        d.in_data_i.value = 0
-        d.out_ready_i.value = 0
-        for _ in range(3):
-            await FallingEdge(d.clk_i)
-        await ReadOnly()
-        self._check_reset_values()
-        await FallingEdge(d.clk_i)
-        d.rst_ni.value = 1
-        await ReadOnly()
-        if self.read("in_ready_o"):
-            self.fail("in_ready_o high in the first cycle after reset")
-        self.rdy_en = True
-
-    def _check_reset_values(self) -> None:
-        names = ("in_ready_o", "out_valid_o", "count_o", "full_o", "max_count_o")
-        bad = {n: self.read(n) for n in names if self.read(n)}
-        if bad:
-            self.fail(f"outputs not cleared by reset: {bad}")
+    def check_cleared(self) -> None:
+        super().check_cleared()
         if not self.read("empty_o"):
             self.fail("empty_o low in reset")
 
-    async def run(self, cycles: int, until: Callable[[], bool] | None = None) -> None:
-        """Run ``cycles`` cycles, or fewer once ``until()`` holds."""
-        fe = FallingEdge(self.dut.clk_i)
-        for _ in range(cycles):
-            if until is not None and until():
-                return
-            await fe
-            self.cycle += 1
-            if self.reset_at is not None and self._where() == self.reset_at:
-                await self._reset_mid()
-                continue
-            self._drive()
-            await ReadOnly()
-            self._sample()
+    def budget(self) -> int:
+        return super().budget() + 4 * self.depth + 40
 
-    async def fill_drain(self) -> None:
-        """Fill until full (and hold a beat against it a few cycles), then drain to empty."""
-        self.mode = "fill"
-        await self.run(self.depth * (MAX_GAP + 2) + 20, lambda: self.mode == "filled")
-        if self.mode != "filled":
-            self.fail("FIFO never became full")
-        self.mode = "drain"
-        await self.run(self.depth + 20, lambda: self.mode == "drained")
-        if self.mode != "drained":
-            self.fail("FIFO never became empty")
+    # ----- stimulus and pins ------------------------------------------------------------------
+    def random_beat(self) -> int:
+        return self.rng.getrandbits(self.data_w)
 
-    def _drive(self) -> None:
-        d = self.dut
-        # sink
-        if self.mode == "fill" or self.mode.startswith("hold"):
-            want = 0
-        elif self.mode == "drain":
-            want = 1
-        else:
-            want = int(self.rng_snk.random() >= self.bp_prob)
-        d.out_ready_i.value = self.out_ready = want
-        # source
-        if self.presenting is not None:
-            return  # held while stalled
+    def random_beats(self, n: int) -> list[int]:
+        return [self.random_beat() for _ in range(n)]
+
+    def idle_pins(self) -> None:
+        self.dut.in_valid_i.value = 0
+        self.dut.in_data_i.value = self.rng_drv.getrandbits(self.data_w)
+
+    def present(self, item: int) -> None:
+        self.dut.in_data_i.value = item
+        self.dut.in_valid_i.value = 1
+
+    def gap_prob(self) -> float:
+        return self.idle_prob if self.mode == "random" else 0.0
+
+    def plan_control(self) -> bool:
         if self.mode == "drain":
-            d.in_valid_i.value = 0
-            return
-        if self.gap:
-            self.gap -= 1
-            self.cov.hit("idle_gap")
-            return
-        if self.mode == "random" and self.rng_src.random() < self.idle_prob:
-            self.gap = self.rng_src.randint(1, MAX_GAP) - 1
-            d.in_valid_i.value = 0
-            d.in_data_i.value = self.rng_src.getrandbits(self.data_w)
-            self.cov.hit("idle_gap")
-            return
-        self.presenting = self.rng_src.getrandbits(self.data_w)
-        d.in_data_i.value = self.presenting
-        d.in_valid_i.value = 1
+            return True  # the source stops (a beat already presented stays)
+        if self.mode == "fill" and not self.plan:
+            self.plan.append(self.random_beat())  # the source keeps pushing
+        return False
 
-    def _sample(self) -> None:
+    def drive(self) -> None:
+        prob = {"fill": 1.0, "drain": 0.0}.get(self.mode, self.bp_prob)
+        self.out_ready = self.backpressure("out_ready_i", self.out_ready, self.rng_out, prob)
+        self.drive_input()
+
+    # ----- one clock cycle --------------------------------------------------------------------
+    def drained(self) -> bool:
+        if self.mode in ("filled", "drained"):
+            return True
+        idle = not self.plan and self.presenting is None and not len(self.model)
+        return self.mode == "random" and idle
+
+    def accept(self, item: int) -> None:
+        self.model.push(item)
+
+    def sample(self) -> None:
         m = self.model
         n = len(m)
-        got = {
-            "in_ready_o": self.read("in_ready_o"),
-            "out_valid_o": self.read("out_valid_o"),
-            "count_o": self.read("count_o"),
-            "full_o": self.read("full_o"),
-            "empty_o": self.read("empty_o"),
-            "max_count_o": self.read("max_count_o"),
-        }
+        names = ("in_ready_o", "out_valid_o", "count_o", "full_o", "empty_o", "max_count_o")
+        got = {k: self.read(k) for k in names}
         want = {
-            "in_ready_o": int(self.rdy_en and n < self.depth),
+            "in_ready_o": int(self.ready_allowed and n < self.depth),
             "out_valid_o": int(n > 0),
             "count_o": n,
             "full_o": int(n == self.depth),
@@ -268,9 +187,8 @@ class TB:
         # coverage of the coming edge
         c = self.cov
         c.hit("full" if n == self.depth else ("empty" if n == 0 else "partial"))
-        pop = n > 0 and self.out_ready
-        push = self.presenting is not None and got["in_ready_o"]
-        if push and pop:
+        pop = n > 0 and bool(self.out_ready)
+        if pop and self.presenting is not None and got["in_ready_o"]:
             c.hit("push_pop")
         if self.presenting is not None and n == self.depth:
             c.hit("push_blocked")
@@ -280,65 +198,71 @@ class TB:
             c.hit("pop_idle")
         if n and not self.out_ready:
             c.hit("out_stall")
-        # transfers
+        # transfers: the pop first, then the push (accept)
         if pop:
             m.pop()
             self.pops += 1
-        if push:
-            m.push(self.presenting)
-            self.presenting = None
-            self.pushes += 1
-        if self.pushes > self.depth and self.pops > self.depth:
+            self.done += 1
+        self.input_transfer(bool(got["in_ready_o"]))
+        if self.accepted_since_reset > self.depth and self.pops > self.depth:
             c.hit("wrap")
         self.max_count = max(self.max_count, len(m))
-        self.rdy_en = True
         self.since_reset += 1
-        if self.mode == "fill" and len(m) == self.depth:
-            self.mode = "hold3"
-        elif self.mode.startswith("hold"):
-            left = int(self.mode[4:]) - 1
-            self.mode = f"hold{left}" if left else "filled"
-        elif self.mode == "drain" and n == 0:
-            self.mode = "drained"  # after one empty cycle with out_ready_i high (pop_idle)
+        self._next_mode(n)
 
-    # ----- reset in the middle --------------------------------------------------------------
-    def _where(self) -> str | None:
+    def _next_mode(self, n: int) -> None:
+        """Fill: full, then :data:`FULL_HOLD` more cycles; drain: one empty cycle with
+        ``out_ready_i`` high (bin pop_idle)."""
+        if self.mode == "fill":
+            if self.hold_left is None:
+                if len(self.model) == self.depth:
+                    self.hold_left = FULL_HOLD
+            else:
+                self.hold_left -= 1
+                if not self.hold_left:
+                    self.mode, self.hold_left = "filled", None
+        elif self.mode == "drain" and n == 0:
+            self.mode = "drained"
+
+    # ----- phases -----------------------------------------------------------------------------
+    async def random_phase(self, n: int) -> None:
+        """``n`` random beats (and any left in the plan) until every one has left the FIFO."""
+        self.mode = "random"
+        await self.run_plan(self.random_beats(n))
+
+    async def fill_drain(self) -> None:
+        """Fill until full (and hold a beat against it a few cycles), then drain to empty."""
+        self.mode = "fill"
+        await self.run()
+        self.mode = "drain"
+        await self.run()
+
+    # ----- reset in the middle ----------------------------------------------------------------
+    def reset_ready(self, where: str) -> bool:
         if self.since_reset < 8:
-            return None
+            return False
         n = len(self.model)
         if n == self.depth:
             # a beat presented against the full FIFO (presenting is cleared on its transfer)
-            return "full" if self.presenting is not None else None
-        return "empty" if n == 0 else "partial"
+            return where == "full" and self.presenting is not None
+        return where == ("empty" if n == 0 else "partial")
 
-    async def _reset_mid(self) -> None:
-        d = self.dut
-        self.log.info("cycle %d: reset (%s, %d beats)", self.cycle, self.reset_at, len(self.model))
-        self.cov.hit(f"reset_{self.reset_at}")
-        self.reset_at = None
-        d.rst_ni.value = 0
-        d.in_valid_i.value = 0
-        await Timer(1, unit="ns")
-        self._check_reset_values()
-        self._reset_state()
-        for _ in range(self.rng_src.randint(1, 3)):
-            await FallingEdge(d.clk_i)
-            self.cycle += 1
-            await ReadOnly()
-            self._check_reset_values()
-        await FallingEdge(d.clk_i)
-        self.cycle += 1
-        d.rst_ni.value = 1
-        self.presenting = self.rng_src.getrandbits(self.data_w)  # presented right away
-        d.in_data_i.value = self.presenting
-        d.in_valid_i.value = 1
-        d.out_ready_i.value = self.out_ready = 0
-        await ReadOnly()
-        if self.read("in_ready_o"):
-            self.fail("in_ready_o high in the first cycle after reset")
+    def release_pins(self) -> None:
+        """Release with a beat presented at once: it stalls (in_ready_o low in that cycle)."""
+        super().release_pins()
+        if not self.plan:
+            self.plan.append(self.random_beat())
+        self.gap_left = None
+        self.presenting = self.plan.popleft()
+        self.present(self.presenting)
         self.cov.hit("in_stall_after_reset")
-        self.rdy_en = True
-        self.since_reset = 1
+
+    def refill(self) -> None:
+        """Traffic that reaches the state of the next planned reset."""
+        where = self.reset_plan[0] if self.reset_plan else "partial"
+        self.mode = {"full": "fill", "empty": "drain"}.get(where, "random")
+        if self.mode == "random":
+            self.plan.extend(self.random_beats(30))
 
 
 #: (idle_prob, bp_prob) of the run_random variants.
@@ -358,12 +282,10 @@ async def run_random(dut, variant: str) -> None:
     tb = TB(dut, idle_prob=idle, bp_prob=bp)
     await tb.start()
     for _ in range(3):
-        tb.mode = "random"
-        await tb.run(150)
+        await tb.random_phase(150)
         await tb.fill_drain()
-    tb.mode = "random"
-    await tb.run(150)
-    tb.log.info("%d beats through in %d cycles", tb.pops, tb.cycle)
+    await tb.random_phase(150)
+    tb.log.info("%d beats through in %d cycles", tb.done, tb.cycle)
     req = ["full", "empty", "partial", "push_pop", "push_blocked", "pop_while_full"]
     req += ["pop_idle", "wrap", "out_stall"]
     if idle:
@@ -373,21 +295,13 @@ async def run_random(dut, variant: str) -> None:
 
 @cocotb.test()
 async def run_reset_mid(dut) -> None:
-    """Asynchronous reset while full with a beat stalled against it, partly filled, empty."""
+    """Asynchronous reset while full with a beat stalled against it, partly filled, empty,
+    and idle once the traffic ran out."""
     tb = TB(dut, idle_prob=0.2, bp_prob=0.5)
     await tb.start()
     plan = ["full", "partial", "empty"]
-    for where in plan:
-        tb.reset_at = where
-        for _ in range(20):
-            tb.mode = {"full": "fill", "empty": "drain"}.get(where, "random")
-            await tb.run(tb.depth * (MAX_GAP + 2) + 40, lambda: tb.reset_at is None)
-            if tb.reset_at is None:
-                break
-        assert tb.reset_at is None, f"state {where} never reached"
-    tb.mode = "random"
-    await tb.run(100)
-    tb.cov.check([f"reset_{w}" for w in plan] + ["in_stall_after_reset"], tb.log)
+    await tb.run_reset_scenario(plan, tb.refill, tb.random_beats(60))
+    tb.cov.check([f"reset_{w}" for w in (*plan, "idle")] + ["in_stall_after_reset"], tb.log)
 
 
 class _WrongModel(QueueModel):
@@ -408,7 +322,7 @@ async def run_expect_fail(dut) -> None:
     tb.model = _WrongModel(tb.depth)
     await tb.start()
     await tb.fill_drain()
-    await tb.run(200)
+    await tb.random_phase(150)
 
 
 # ------------------------------------------------------------------------------------------
@@ -432,16 +346,4 @@ def test_param_sets_cover_corners() -> None:
     assert all(p["DEPTH"] & (p["DEPTH"] - 1) == 0 for p in sets)
 
 
-@pytest.mark.sim
-@pytest.mark.parametrize("params", list(PARAM_SETS.values()), ids=list(PARAM_SETS))
-@pytest.mark.parametrize("sim", simulators())
-def test_cim_fifo(sim: str, params: dict[str, int], request: pytest.FixtureRequest) -> None:
-    run_bench(
-        sim=sim,
-        nodeid=request.node.nodeid,
-        toplevel="cim_fifo",
-        module="test_cim_fifo",
-        sources=[RTL / "cim_fifo.sv"],
-        parameters=params,
-        bench_dir=Path(__file__).parent,
-    )
+test_cim_fifo = leaf_bench_test("cim_fifo", PARAM_SETS, __file__)

@@ -1,8 +1,8 @@
 """cocotb bench of ``rtl/cim_haq_quant.sv`` against ``rramcim.golden.haq_quant``.
 
 Structure: :class:`TB` is a :class:`tb.vip.leaf.LeafTB` (clock and reset start-up, the per-cycle
-step, the reset-in-the-middle sequence and the pytest entry live there) and runs one step per
-clock cycle. On the falling edge it drives every input for the next rising edge
+step, the input driver, the reset-in-the-middle sequence and the pytest entry live there) and
+runs one step per clock cycle. On the falling edge it drives every input for the next rising edge
 (``out_ready_i`` and ``prog_ready_i`` with random back-pressure, the macro's verify answers,
 the next weight of the plan after a random idle gap, held while stalled, garbage on the data
 pins while a valid is low); in the ``ReadOnly`` phase after those writes it reads the outputs,
@@ -153,6 +153,7 @@ class TB(LeafTB[PlanItem]):
     )
     ZERO_AT_START = ("in_valid_i", "out_ready_i", "prog_ready_i", "verify_valid_i")
     MAX_GAP = MAX_GAP
+    IDLE_ONCE = True
     PARAM_NAMES = tuple(HaqQuantParams._HDL)
 
     def __init__(
@@ -187,9 +188,6 @@ class TB(LeafTB[PlanItem]):
     def clear_state(self) -> None:
         super().clear_state()
         self.exp_proto = 0
-        self.gap = 0
-        self.gap_done = False
-        self.valid_driven = True
         self.exp_ops: deque[Op] = deque()
         self.exp_beats: deque[HaqBeat] = deque()
         self.cur_cfg: tuple[int, int] = (0, 0)  # (unit, rst) of the weight in flight
@@ -331,7 +329,6 @@ class TB(LeafTB[PlanItem]):
             self.fail("busy_o high while idle")
 
     def drive(self) -> None:
-        d = self.dut
         self.out_ready = self.backpressure(
             "out_ready_i", self.out_ready, self.rng_out, self.bp_prob
         )
@@ -339,23 +336,18 @@ class TB(LeafTB[PlanItem]):
             "prog_ready_i", self.prog_ready, self.rng_mac, self.prog_bp_prob
         )
         self._drive_verify()
-        if self.presenting is not None:
-            return  # held while stalled
-        w = self._next_weight()
-        if w is None:
-            if self.valid_driven:
-                self.idle_pins()
-                self.valid_driven = False
-            return
-        self.presenting = w
-        d.in_target_i.value = w.target & ((1 << self.p.tgt_w) - 1)
-        d.in_row_i.value = w.row
-        d.in_col_i.value = w.col
-        d.in_neg_i.value = w.neg
-        d.cfg_code_unit_i.value = w.unit
-        d.cfg_code_reset_i.value = w.rst
+        self.drive_input()
+
+    def present(self, item: PlanItem) -> None:
+        assert isinstance(item, Weight)
+        d = self.dut
+        d.in_target_i.value = item.target & ((1 << self.p.tgt_w) - 1)
+        d.in_row_i.value = item.row
+        d.in_col_i.value = item.col
+        d.in_neg_i.value = item.neg
+        d.cfg_code_unit_i.value = item.unit
+        d.cfg_code_reset_i.value = item.rst
         d.in_valid_i.value = 1
-        self.valid_driven = True
 
     def _drive_verify(self) -> None:
         d = self.dut
@@ -392,32 +384,17 @@ class TB(LeafTB[PlanItem]):
             d.verify_code_i.value = code
             self.vv_driven = fire
 
-    def _next_weight(self) -> Weight | None:
-        if self.gap:
-            self.gap -= 1
-            self.cov.hit("idle_gap")
-            return None
-        if not self.plan:
-            return None
-        item = self.plan[0]
-        if isinstance(item, Erase):
+    def item_gap(self, item: PlanItem) -> int | None:
+        return item.gap if isinstance(item, Weight) else None
+
+    def plan_control(self) -> bool:
+        """An erase at the head of the plan waits until no operation is outstanding."""
+        while self.plan and isinstance(self.plan[0], Erase):
             if self.exp_ops or self.pending is not None:
-                return None
+                return True
             self.plan.popleft()
             self.macro.set_cells.clear()
-            return self._next_weight()
-        if not self.gap_done:
-            self.gap_done = True
-            gap = item.gap
-            if gap is None:
-                rnd = self.rng_drv
-                gap = rnd.randint(1, MAX_GAP) if rnd.random() < self.idle_prob else 0
-            if gap:
-                self.gap = gap - 1
-                self.cov.hit("idle_gap")
-                return None
-        self.gap_done = False
-        return self.plan.popleft()
+        return False
 
     def sample(self) -> None:
         """ReadOnly phase: check the outputs, apply the transfers of the coming edge."""

@@ -9,8 +9,10 @@ every output beat against a golden model. :class:`LeafTB` holds what such benche
   for the next rising edge (:meth:`LeafTB.drive`), in the following ``ReadOnly`` phase it
   samples the outputs (:meth:`LeafTB.sample`), so the handshakes of the coming edge are known
   identically on Icarus and Verilator;
-* the input driver of the common case (:meth:`LeafTB.drive_input`): the next item of the plan
-  after a random idle gap, held while stalled, garbage on the data pins while idle;
+* the input driver of the common case (:meth:`LeafTB.drive_input`, :meth:`LeafTB.next_item`):
+  the next item of the plan after an idle gap (random, or the item's own), held while
+  stalled, garbage on the data pins while idle, control entries of the plan (a clear, an
+  erase) acted on by the bench;
   ``out_ready_i``-style back-pressure (:meth:`LeafTB.backpressure`); the input transfer with
   its coverage (:meth:`LeafTB.input_transfer`);
 * reset in the middle (:meth:`LeafTB.reset_mid`): assert ``rst_ni`` at a falling edge, check
@@ -25,7 +27,8 @@ The bench-specific parts are hooks: :meth:`LeafTB.setup`, :meth:`LeafTB.idle_pin
 :meth:`LeafTB.present`, :meth:`LeafTB.accept`, :meth:`LeafTB.sample`, :meth:`LeafTB.drained`,
 :meth:`LeafTB.clear_state`, :meth:`LeafTB.reset_ready` and, where a bench differs from the default,
 :meth:`LeafTB.reset_pins` / :meth:`LeafTB.release_pins` / :meth:`LeafTB.budget` /
-:meth:`LeafTB.on_drained`. The cleared outputs are the class attribute
+:meth:`LeafTB.on_drained` / :meth:`LeafTB.plan_control` / :meth:`LeafTB.item_gap` /
+:meth:`LeafTB.gap_prob`. The cleared outputs are the class attribute
 :attr:`LeafTB.CLEARED_OUTPUTS`.
 
 Randomness: :meth:`LeafTB.make_rng` keys ``random.Random`` generators by cocotb's per-test seed
@@ -143,6 +146,9 @@ class LeafTB(Generic[ItemT]):
     ZERO_AT_START: ClassVar[tuple[str, ...]] = ("out_ready_i",)
     #: Longest idle gap :meth:`drive_input` inserts before an item (cycles).
     MAX_GAP: ClassVar[int] = 3
+    #: :meth:`drive_input` drives :meth:`idle_pins` only in the first idle cycle after an item
+    #: (the data pins keep that garbage), not in every idle cycle.
+    IDLE_ONCE: ClassVar[bool] = False
     #: HDL parameters read back with :func:`tb.vip.params.param` into :attr:`params`.
     PARAM_NAMES: ClassVar[tuple[str, ...]] = ()
     #: Salts of :attr:`rng` (stimulus), :attr:`rng_drv` (idle gaps, garbage, reset hold
@@ -224,6 +230,7 @@ class LeafTB(Generic[ItemT]):
         """Forget everything in flight (called at construction and by a reset)."""
         self.presenting = None
         self.gap_left = None
+        self.valid_driven = True  # an item may be on the input pins (see IDLE_ONCE)
         self.out_ready = 0
         self.ready_allowed = False
         self.last_accept = -10
@@ -247,6 +254,20 @@ class LeafTB(Generic[ItemT]):
 
     async def on_drained(self) -> None:
         """Called once :meth:`run` finds the bench drained (default: nothing)."""
+
+    def plan_control(self) -> bool:
+        """Called before :meth:`next_item` looks at the plan: act on control entries at its
+        head (pop them: a clear, an erase) or top it up; True keeps the input idle in this
+        cycle (default: nothing, False)."""
+        return False
+
+    def item_gap(self, item: ItemT) -> int | None:
+        """Idle cycles before ``item``; None (the default): random, by :meth:`gap_prob`."""
+        return None
+
+    def gap_prob(self) -> float:
+        """Probability of a random idle gap before the next item (default: ``idle_prob``)."""
+        return self.idle_prob
 
     # ----- start-up ---------------------------------------------------------------------------
     async def start(self) -> None:
@@ -327,26 +348,46 @@ class LeafTB(Generic[ItemT]):
         return want
 
     def drive_input(self) -> None:
-        """Hold a stalled item; else garbage while the plan is empty or during an idle gap
-        (1 .. :attr:`MAX_GAP` cycles with probability ``idle_prob``, bin ``idle_gap``);
-        else present the next item."""
+        """Hold a stalled item; else present :meth:`next_item`, or drive :meth:`idle_pins`
+        when there is none in this cycle."""
         if self.presenting is not None:
             return  # held while stalled
-        if not self.plan:
-            self.idle_pins()
+        item = self.next_item()
+        if item is None:
+            self.idle_input()
             return
+        self.presenting = item
+        self.present(item)
+        self.valid_driven = True
+
+    def idle_input(self) -> None:
+        """No item in this cycle: :meth:`idle_pins` (with :attr:`IDLE_ONCE` only in the first
+        idle cycle after an item)."""
+        if self.valid_driven or not self.IDLE_ONCE:
+            self.idle_pins()
+            self.valid_driven = False
+
+    def next_item(self) -> ItemT | None:
+        """The item to present in this cycle, taken from the plan; None while
+        :meth:`plan_control` keeps the input idle, while the plan is empty and during the idle
+        gap before an item. The gap is decided once per item: :meth:`item_gap` cycles, or
+        (where that is None) 1 .. :attr:`MAX_GAP` cycles with probability :meth:`gap_prob`,
+        else none (bin ``idle_gap`` for a gap)."""
+        if self.plan_control() or not self.plan:
+            return None
         if self.gap_left is None:
-            gap = self.rng_drv.random() < self.idle_prob
-            self.gap_left = self.rng_drv.randint(1, self.MAX_GAP) if gap else 0
+            gap = self.item_gap(self.plan[0])
+            if gap is None:
+                r = self.rng_drv
+                gap = r.randint(1, self.MAX_GAP) if r.random() < self.gap_prob() else 0
+            self.gap_left = gap
             if gap:
                 self.cov.hit("idle_gap")
         if self.gap_left:
             self.gap_left -= 1
-            self.idle_pins()
-            return
+            return None
         self.gap_left = None
-        self.presenting = self.plan.popleft()
-        self.present(self.presenting)
+        return self.plan.popleft()
 
     def input_transfer(self, in_ready: bool) -> Any:
         """The presented item transfers if ``in_ready`` (bin ``back_to_back`` for accepts in
@@ -382,17 +423,18 @@ class LeafTB(Generic[ItemT]):
 
     async def run_plan(self, items: Iterable[ItemT]) -> int:
         """Queue ``items``, run until drained and check that each gave one output beat;
-        without back-pressure the input may never stall.
+        without back-pressure the input may never stall during the run.
 
         Returns:
             The number of items.
         """
         self.plan.extend(items)
-        n, done0, start = len(self.plan), self.done, self.cycle
+        n, done0, stalls0, start = len(self.plan), self.done, self.in_stalls, self.cycle
         await self.run()
         assert self.done - done0 == n, f"{self.done - done0} beats checked, {n} planned"
+        stalls = self.in_stalls - stalls0
         if not self.bp_prob:
-            assert self.in_stalls == 0, f"{self.in_stalls} input stalls without back-pressure"
+            assert stalls == 0, f"{stalls} input stalls without back-pressure"
         self.log.info("%d beats in %d cycles", n, self.cycle - start)
         return n
 
