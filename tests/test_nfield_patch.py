@@ -11,11 +11,14 @@ from rramcim.apps.nfield.hw import map_field
 from rramcim.apps.nfield.nvs import render_rays
 from rramcim.apps.nfield.nvs_hw import HardwareNerf, load_nvs_hw, nvs_hw_config
 from rramcim.apps.nfield.patch import (
+    BOUND_PARAMS,
     CT_PATCH,
     ct_patch_codes,
     job_hardware,
     render_patch,
+    shared_params,
     view_patch,
+    write_patch_jobs,
 )
 from rramcim.apps.nfield.rtl import PrefetchedReads
 from rramcim.apps.nfield.sim import nfield_summary_rows
@@ -84,6 +87,26 @@ def test_prefetched_reads_equal_live_reads_and_check_the_word_lines(tiny) -> Non
         assert look(2, 4 * per, wl_tab[0][0], 0) is None  # before the stream
         assert look(2, 8 * per, wl_tab[0][0], 0) is None  # after it
     assert pre.misses > 0 and pre.hits > 0
+
+
+def test_written_job_carries_the_mapped_field_and_its_parameters(tiny, tmp_path) -> None:  # noqa: ANN001
+    (job,) = write_patch_jobs(tmp_path, ("ct",), hardware={"ct": tiny})
+    assert job["params"]["N_LAYERS"] == len(tiny.macros) and job["params"]["T_CONV_CYC"] == 4
+    hw = job_hardware(job)  # loaded, not mapped again (the tiny field is not the job's CT field)
+    assert hw.consts == tiny.consts
+    codes = np.load(job["codes"])
+    a, b = hw.evaluate_codes(codes), tiny.evaluate_codes(codes)
+    assert np.array_equal(a.out, b.out) and a.counters == b.counters
+
+
+def test_shared_params_bound_the_fields_and_keep_the_datapath() -> None:
+    a = {"N_IN": 3, "OUT_W": 16, "N_LAYERS": 3, "N_FREQ": 64, "E_GROUPS": 2, "M_ROWS": 68}
+    a["M_GROUPS"] = 25
+    b = {**a, "N_LAYERS": 4, "N_FREQ": 32, "E_GROUPS": 1, "M_ROWS": 132, "M_GROUPS": 38}
+    s = shared_params([a, b])
+    assert s == {**a, "N_LAYERS": 4, "N_FREQ": 64, "E_GROUPS": 2, "M_ROWS": 132, "M_GROUPS": 38}
+    assert set(BOUND_PARAMS) <= set(s)
+    assert shared_params([a, {**b, "OUT_W": 12}]) is None  # a datapath parameter differs
 
 
 def test_summary_rows_report_the_rtl_patches() -> None:

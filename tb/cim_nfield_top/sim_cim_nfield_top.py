@@ -10,7 +10,8 @@ map_field`, the same pulse and verify draws that the top's HAQ path issues; the 
 through the top is checked cell for cell by the regression bench); this run evaluates only.
 
 Environment: ``RRAMCIM_NFIELD_JOB`` (the job JSON: ``codes`` file, ``out`` file, ``kind``
-and the mapping arguments, see :func:`rramcim.apps.nfield.patch.job_hardware`).
+and the mapping arguments, or the ``hardware`` file of the field the parent process mapped;
+see :func:`rramcim.apps.nfield.patch.job_hardware`).
 """
 
 from __future__ import annotations

@@ -2,8 +2,10 @@
 // macro shell per layer slot.
 //
 // Not synthesizable (the macros are port-only shells driven by the cocotb adapters of
-// rramcim.cosim.xbar). Four layer slots (N_LAYERS = 4, the most the top carries; the shells are
-// named u_mlp0 .. u_mlp3 so the adapters find them by name). Every MLP shell has the top's M_*
+// rramcim.cosim.xbar). N_LAYERS (layer slots of the top, [1, 4]) is passed to the top; the
+// wrapper always holds four MLP shells, u_mlp0 .. u_mlp3 (flat names, so the adapters find them
+// by name on both simulators), and shells of slots N_LAYERS .. 3 are idle (inputs tied low,
+// outputs unused). Every MLP shell has the top's M_*
 // geometry (M_ROWS x M_GROUPS*M_N_ADC, M_N_ADC channels): the Python adapters use their own
 // macro's geometry (a macro with fewer channels leaves the upper channels at 0). The encoder
 // shell's program port is tied off (its conductances are formed, not programmed). T_CONV_CYC is
@@ -38,6 +40,7 @@ module tb_cim_nfield_top #(
   parameter int  T_SETTLE_CYC       = 1,
   parameter int  T_TIMEOUT_CYC      = 1024,
   parameter int  T_CONV_CYC         = 4,
+  parameter int  N_LAYERS           = 4,
   localparam int NLayers            = 4,
   localparam int ERows              = N_IN > 2 ? N_IN : 2,
   localparam int ECols              = E_GROUPS * E_N_ADC,
@@ -76,15 +79,24 @@ module tb_cim_nfield_top #(
   logic [EMuxW-1:0]                  xe_mux_sel;
   logic [E_N_ADC*E_ADC_BITS-1:0]     xe_adc_code;
   logic [M_ROWS-1:0]                 xm_wl;
-  logic [NLayers-1:0]                xm_rd_en, xm_adc_start, xm_adc_done;
+  logic [N_LAYERS-1:0]               xm_rd_en, xm_adc_start, xm_adc_done;
   logic [MMuxW-1:0]                  xm_mux_sel;
-  logic [NLayers*MCodeW-1:0]         xm_adc_code;
-  logic [NLayers-1:0]                xm_prog_valid, xm_prog_ready, xm_verify_valid;
+  logic [N_LAYERS*MCodeW-1:0]        xm_adc_code;
+  logic [N_LAYERS-1:0]               xm_prog_valid, xm_prog_ready, xm_verify_valid;
   logic [1:0]                        xm_prog_op;
   logic [RowW-1:0]                   xm_prog_row;
   logic [ColW-1:0]                   xm_prog_col;
   logic                              xm_prog_neg;
-  logic [NLayers*VERIFY_BITS-1:0]    xm_verify_code;
+  logic [N_LAYERS*VERIFY_BITS-1:0]   xm_verify_code;
+  // the four shells' side of the layer ports (slots >= N_LAYERS idle)
+  logic [NLayers-1:0]                sh_rd_en, sh_adc_start;
+  logic [NLayers-1:0]                sh_prog_valid;
+  // the idle shells' outputs are read by nothing (N_LAYERS < 4)
+  /* verilator lint_off UNUSEDSIGNAL */
+  logic [NLayers-1:0]                sh_adc_done, sh_prog_ready, sh_verify_valid;
+  logic [NLayers*MCodeW-1:0]         sh_adc_code;
+  logic [NLayers*VERIFY_BITS-1:0]    sh_verify_code;
+  /* verilator lint_on UNUSEDSIGNAL */
   localparam logic [ERowW-1:0] ERowZero = '0;
   localparam logic [EColW-1:0] EColZero = '0;
 
@@ -96,7 +108,7 @@ module tb_cim_nfield_top #(
     .RATIO_Q8(RATIO_Q8), .COMB_RADIX_F(COMB_RADIX_F), .COMB_OUT_SHIFT(COMB_OUT_SHIFT),
     .TGT_W(TGT_W), .HAQ_RADIX_F(HAQ_RADIX_F), .VERIFY_BITS(VERIFY_BITS),
     .VERIFY_TIMEOUT_CYC(VERIFY_TIMEOUT_CYC), .HAQ_FIFO_DEPTH(HAQ_FIFO_DEPTH), .OUT_W(OUT_W),
-    .T_SETTLE_CYC(T_SETTLE_CYC), .T_TIMEOUT_CYC(T_TIMEOUT_CYC), .N_LAYERS(NLayers)
+    .T_SETTLE_CYC(T_SETTLE_CYC), .T_TIMEOUT_CYC(T_TIMEOUT_CYC), .N_LAYERS(N_LAYERS)
   ) u_top (
     .clk_i(clk_i), .rst_ni(rst_ni),
     .psel_i(psel_i), .penable_i(penable_i), .pwrite_i(pwrite_i), .paddr_i(paddr_i),
@@ -114,6 +126,28 @@ module tb_cim_nfield_top #(
     .busy_o(busy_o), .stage_o(stage_o)
   );
 
+  initial begin
+    if (N_LAYERS < 1 || N_LAYERS > NLayers) $fatal(1, "tb_cim_nfield_top: N_LAYERS not in [1, 4]");
+  end
+
+  for (genvar i = 0; i < NLayers; i++) begin : g_slot
+    if (i < N_LAYERS) begin : g_used
+      assign sh_rd_en[i]      = xm_rd_en[i];
+      assign sh_adc_start[i]  = xm_adc_start[i];
+      assign sh_prog_valid[i] = xm_prog_valid[i];
+      assign xm_adc_done[i]   = sh_adc_done[i];
+      assign xm_prog_ready[i] = sh_prog_ready[i];
+      assign xm_verify_valid[i] = sh_verify_valid[i];
+      assign xm_adc_code[i*MCodeW +: MCodeW] = sh_adc_code[i*MCodeW +: MCodeW];
+      assign xm_verify_code[i*VERIFY_BITS +: VERIFY_BITS] =
+          sh_verify_code[i*VERIFY_BITS +: VERIFY_BITS];
+    end else begin : g_idle
+      assign sh_rd_en[i]      = 1'b0;
+      assign sh_adc_start[i]  = 1'b0;
+      assign sh_prog_valid[i] = 1'b0;
+    end
+  end
+
   cim_xbar_macro #(
     .N_ROWS(ERows), .N_COLS(ECols), .N_ADC(E_N_ADC), .ADC_BITS(E_ADC_BITS),
     .VERIFY_BITS(VERIFY_BITS), .T_CONV_CYC(T_CONV_CYC)
@@ -128,51 +162,51 @@ module tb_cim_nfield_top #(
     .N_ROWS(M_ROWS), .N_COLS(MCols), .N_ADC(M_N_ADC), .ADC_BITS(M_ADC_BITS),
     .VERIFY_BITS(VERIFY_BITS), .T_CONV_CYC(T_CONV_CYC)
   ) u_mlp0 (
-    .clk_i(clk_i), .rst_ni(rst_ni), .wl_i(xm_wl), .rd_en_i(xm_rd_en[0]), .mux_sel_i(xm_mux_sel),
-    .adc_start_i(xm_adc_start[0]), .adc_done_o(xm_adc_done[0]),
-    .adc_code_o(xm_adc_code[0*MCodeW +: MCodeW]),
-    .prog_valid_i(xm_prog_valid[0]), .prog_ready_o(xm_prog_ready[0]), .prog_op_i(xm_prog_op),
+    .clk_i(clk_i), .rst_ni(rst_ni), .wl_i(xm_wl), .rd_en_i(sh_rd_en[0]), .mux_sel_i(xm_mux_sel),
+    .adc_start_i(sh_adc_start[0]), .adc_done_o(sh_adc_done[0]),
+    .adc_code_o(sh_adc_code[0*MCodeW +: MCodeW]),
+    .prog_valid_i(sh_prog_valid[0]), .prog_ready_o(sh_prog_ready[0]), .prog_op_i(xm_prog_op),
     .prog_row_i(xm_prog_row), .prog_col_i(xm_prog_col), .prog_neg_i(xm_prog_neg),
-    .verify_valid_o(xm_verify_valid[0]),
-    .verify_code_o(xm_verify_code[0*VERIFY_BITS +: VERIFY_BITS])
+    .verify_valid_o(sh_verify_valid[0]),
+    .verify_code_o(sh_verify_code[0*VERIFY_BITS +: VERIFY_BITS])
   );
 
   cim_xbar_macro #(
     .N_ROWS(M_ROWS), .N_COLS(MCols), .N_ADC(M_N_ADC), .ADC_BITS(M_ADC_BITS),
     .VERIFY_BITS(VERIFY_BITS), .T_CONV_CYC(T_CONV_CYC)
   ) u_mlp1 (
-    .clk_i(clk_i), .rst_ni(rst_ni), .wl_i(xm_wl), .rd_en_i(xm_rd_en[1]), .mux_sel_i(xm_mux_sel),
-    .adc_start_i(xm_adc_start[1]), .adc_done_o(xm_adc_done[1]),
-    .adc_code_o(xm_adc_code[1*MCodeW +: MCodeW]),
-    .prog_valid_i(xm_prog_valid[1]), .prog_ready_o(xm_prog_ready[1]), .prog_op_i(xm_prog_op),
+    .clk_i(clk_i), .rst_ni(rst_ni), .wl_i(xm_wl), .rd_en_i(sh_rd_en[1]), .mux_sel_i(xm_mux_sel),
+    .adc_start_i(sh_adc_start[1]), .adc_done_o(sh_adc_done[1]),
+    .adc_code_o(sh_adc_code[1*MCodeW +: MCodeW]),
+    .prog_valid_i(sh_prog_valid[1]), .prog_ready_o(sh_prog_ready[1]), .prog_op_i(xm_prog_op),
     .prog_row_i(xm_prog_row), .prog_col_i(xm_prog_col), .prog_neg_i(xm_prog_neg),
-    .verify_valid_o(xm_verify_valid[1]),
-    .verify_code_o(xm_verify_code[1*VERIFY_BITS +: VERIFY_BITS])
+    .verify_valid_o(sh_verify_valid[1]),
+    .verify_code_o(sh_verify_code[1*VERIFY_BITS +: VERIFY_BITS])
   );
 
   cim_xbar_macro #(
     .N_ROWS(M_ROWS), .N_COLS(MCols), .N_ADC(M_N_ADC), .ADC_BITS(M_ADC_BITS),
     .VERIFY_BITS(VERIFY_BITS), .T_CONV_CYC(T_CONV_CYC)
   ) u_mlp2 (
-    .clk_i(clk_i), .rst_ni(rst_ni), .wl_i(xm_wl), .rd_en_i(xm_rd_en[2]), .mux_sel_i(xm_mux_sel),
-    .adc_start_i(xm_adc_start[2]), .adc_done_o(xm_adc_done[2]),
-    .adc_code_o(xm_adc_code[2*MCodeW +: MCodeW]),
-    .prog_valid_i(xm_prog_valid[2]), .prog_ready_o(xm_prog_ready[2]), .prog_op_i(xm_prog_op),
+    .clk_i(clk_i), .rst_ni(rst_ni), .wl_i(xm_wl), .rd_en_i(sh_rd_en[2]), .mux_sel_i(xm_mux_sel),
+    .adc_start_i(sh_adc_start[2]), .adc_done_o(sh_adc_done[2]),
+    .adc_code_o(sh_adc_code[2*MCodeW +: MCodeW]),
+    .prog_valid_i(sh_prog_valid[2]), .prog_ready_o(sh_prog_ready[2]), .prog_op_i(xm_prog_op),
     .prog_row_i(xm_prog_row), .prog_col_i(xm_prog_col), .prog_neg_i(xm_prog_neg),
-    .verify_valid_o(xm_verify_valid[2]),
-    .verify_code_o(xm_verify_code[2*VERIFY_BITS +: VERIFY_BITS])
+    .verify_valid_o(sh_verify_valid[2]),
+    .verify_code_o(sh_verify_code[2*VERIFY_BITS +: VERIFY_BITS])
   );
 
   cim_xbar_macro #(
     .N_ROWS(M_ROWS), .N_COLS(MCols), .N_ADC(M_N_ADC), .ADC_BITS(M_ADC_BITS),
     .VERIFY_BITS(VERIFY_BITS), .T_CONV_CYC(T_CONV_CYC)
   ) u_mlp3 (
-    .clk_i(clk_i), .rst_ni(rst_ni), .wl_i(xm_wl), .rd_en_i(xm_rd_en[3]), .mux_sel_i(xm_mux_sel),
-    .adc_start_i(xm_adc_start[3]), .adc_done_o(xm_adc_done[3]),
-    .adc_code_o(xm_adc_code[3*MCodeW +: MCodeW]),
-    .prog_valid_i(xm_prog_valid[3]), .prog_ready_o(xm_prog_ready[3]), .prog_op_i(xm_prog_op),
+    .clk_i(clk_i), .rst_ni(rst_ni), .wl_i(xm_wl), .rd_en_i(sh_rd_en[3]), .mux_sel_i(xm_mux_sel),
+    .adc_start_i(sh_adc_start[3]), .adc_done_o(sh_adc_done[3]),
+    .adc_code_o(sh_adc_code[3*MCodeW +: MCodeW]),
+    .prog_valid_i(sh_prog_valid[3]), .prog_ready_o(sh_prog_ready[3]), .prog_op_i(xm_prog_op),
     .prog_row_i(xm_prog_row), .prog_col_i(xm_prog_col), .prog_neg_i(xm_prog_neg),
-    .verify_valid_o(xm_verify_valid[3]),
-    .verify_code_o(xm_verify_code[3*VERIFY_BITS +: VERIFY_BITS])
+    .verify_valid_o(sh_verify_valid[3]),
+    .verify_code_o(sh_verify_code[3*VERIFY_BITS +: VERIFY_BITS])
   );
 endmodule

@@ -876,7 +876,8 @@ PARAM_SETS = {"tiny": {"T_CONV_CYC": 4, "T_SETTLE_CYC": 1, "HAQ_FIFO_DEPTH": 64}
 
 
 def tiny_params(overrides: dict[str, int]) -> dict[str, int]:
-    """HDL parameters of the tiny CT field (the bench wrapper fixes N_LAYERS = 4)."""
+    """HDL parameters of the tiny CT field, with all four layer slots (N_LAYERS = 4: slots the
+    field does not use stay empty)."""
     import torch
 
     from rramcim.apps.nfield.hw import map_field
@@ -893,7 +894,6 @@ def tiny_params(overrides: dict[str, int]) -> dict[str, int]:
         haq_fifo_depth=overrides["HAQ_FIFO_DEPTH"],
         t_settle_cyc=overrides["T_SETTLE_CYC"],
     )
-    p.pop("N_LAYERS")
     p["T_CONV_CYC"] = overrides["T_CONV_CYC"]
     return p
 

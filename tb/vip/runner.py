@@ -69,6 +69,8 @@ def run_bench(
     testcase: str | None = None,
     bench_dir: Path | str | None = None,
     icarus_always_star: bool = False,
+    compile_only: bool = False,
+    reuse_build: bool = False,
 ) -> None:
     """Build and run one cocotb bench on one simulator.
 
@@ -92,6 +94,12 @@ def run_bench(
             block's inputs change when the bench applies reset, and any X left by a block that
             did not run would break the bench's bit-exact comparison. Verilator always gets the
             sources as written.
+        compile_only: build only (run later with ``reuse_build``).
+        reuse_build: keep the build folder that an earlier call with the same ``nodeid``,
+            sources and parameters made (``compile_only``): the simulators' own up-to-date
+            checks (Verilator's identical-input skip and make; Icarus's timestamp check) then
+            skip the compile, so several runs, also in parallel threads, share one build. The
+            parameters are not part of Icarus's check: reuse only a build of equal ones.
 
     Raises:
         SystemExit: from cocotb-test when a cocotb test fails (pytest reports it as a failure).
@@ -109,19 +117,21 @@ def run_bench(
     seed = os.environ.get("SEED") or None
 
     build = SIM_BUILD / sim / _node_dir(nodeid)
-    if build.exists():
+    if not reuse_build and build.exists():
         shutil.rmtree(build)
-    build.mkdir(parents=True)
+    build.mkdir(parents=True, exist_ok=True)
     if sim == "icarus" and icarus_always_star:
         star = build / "rtl_always_star"
-        star.mkdir()
+        star.mkdir(exist_ok=True)
         copied = []
         for src in sources:
             p = Path(src)
             if p.parent.resolve() == RTL.resolve():
                 text = re.sub(r"\balways_comb\b", "always @*", p.read_text())
-                (star / p.name).write_text(text)
-                p = star / p.name
+                dst = star / p.name
+                if not (dst.exists() and dst.read_text() == text):  # a reused build stays current
+                    dst.write_text(text)
+                p = dst
             copied.append(p)
         sources = copied
 
@@ -155,6 +165,7 @@ def run_bench(
             seed=seed,
             python_search=pypath,
             timescale="1ns/1ps",
+            compile_only=compile_only,
             **kwargs,
         )
     finally:

@@ -10,15 +10,18 @@ A *job* is a JSON file naming what to map and which coordinates to evaluate:
   (:func:`rramcim.apps.nfield.nvs_hw.load_nvs_hw`), mapped the same way; the coordinates are
   the sample points inside the scene cube of a block of pixels of the first held-out view.
 
-:func:`run_patches` writes the jobs, runs each through the bench module
-``tb/cim_nfield_top/sim_cim_nfield_top.py`` (one simulator process per job, in parallel
-threads) and returns the RTL output codes next to the hardware model's for the same coordinate
+:func:`run_patches` writes the jobs (:func:`write_patch_jobs`: the coordinate codes and the
+mapped field, which the simulator process loads instead of mapping it again), runs each
+through the bench module ``tb/cim_nfield_top/sim_cim_nfield_top.py`` (:func:`run_patch_jobs`:
+one simulator process per job, in parallel threads, in one build of the top that carries both
+fields) and returns the RTL output codes next to the hardware model's for the same coordinate
 stream (numbered from 0 after reset, golden contract item 11), with the images they make.
 """
 
 from __future__ import annotations
 
 import json
+import pickle
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -39,9 +42,14 @@ NVS_PATCH = (14, 15, 2)
 
 
 def job_hardware(job: dict):  # noqa: ANN201 (NfieldHardware)
-    """The mapped field of a job (the same macro objects the RTL run reads)."""
+    """The mapped field of a job (the same macro objects the RTL run reads): the one the job's
+    ``hardware`` file holds (:func:`write_patch_jobs`), else mapped here."""
     from rramcim.apps.nfield.hw import map_field
 
+    if job.get("hardware"):
+        torch.set_num_threads(1)  # as map_field does: the evaluation runs on one core
+        with open(job["hardware"], "rb") as f:
+            return pickle.load(f)
     kind = job["kind"]
     if kind == "ct":
         from rramcim.apps.nfield.train import load_ct
@@ -89,13 +97,19 @@ class ViewPatch:
     side: int
 
 
-def view_patch(scene: str, patch: tuple[int, int, int] = NVS_PATCH) -> ViewPatch:
-    """The pixel block ``patch`` of the first held-out view of ``scene`` (32 x 32 views)."""
+def view_patch(
+    scene: str,
+    patch: tuple[int, int, int] = NVS_PATCH,
+    views=None,  # noqa: ANN001 (ViewSet)
+) -> ViewPatch:
+    """The pixel block ``patch`` of the first held-out view of ``scene`` (32 x 32 views);
+    ``views``: those held-out views (:func:`rramcim.apps.nfield.nvs.make_test_views` of
+    :func:`rramcim.apps.nfield.nvs_hw.nvs_hw_config`), rendered here when not given."""
     from rramcim.apps.nfield.nvs import make_test_views
     from rramcim.apps.nfield.nvs_hw import SirenNerf, nvs_hw_config, unit_coords
 
     cfg = nvs_hw_config(scene)
-    vs = make_test_views(cfg)
+    vs = make_test_views(cfg) if views is None else views
     r0, c0, s = patch
     size = vs.size
     pix = ((torch.arange(s)[:, None] + r0) * size + (torch.arange(s)[None, :] + c0)).reshape(-1)
@@ -155,9 +169,36 @@ def _sources() -> list[Path]:
     ]
 
 
-def run_job(job: dict, sim: str, work: Path) -> tuple[dict | None, str | None]:
-    """Run one job through the RTL on ``sim``; returns ``(result, error)``."""
+def job_params(hw) -> dict[str, int]:  # noqa: ANN001 (NfieldHardware)
+    """HDL parameters of the bench top for a job's mapped field (``T_CONV_CYC`` included)."""
     from rramcim.apps.nfield.rtl import top_params
+
+    return {**top_params(hw), "T_CONV_CYC": 4}
+
+
+#: HDL parameters that bound the field's run-time configuration (the top's NET and L_SHAPE
+#: registers set the field's own layers, frequencies, encoder groups, rows and column groups at
+#: or below them: header of rtl/cim_nfield_top.sv); the other parameters are the datapath.
+BOUND_PARAMS = ("N_LAYERS", "N_FREQ", "E_GROUPS", "M_ROWS", "M_GROUPS")
+
+
+def shared_params(params: list[dict[str, int]]) -> dict[str, int] | None:
+    """One parameter set of the top that carries every job: the largest value of each of
+    :data:`BOUND_PARAMS`, the others equal; None when the others differ."""
+    rest = [{k: v for k, v in p.items() if k not in BOUND_PARAMS} for p in params]
+    if not params or any(r != rest[0] for r in rest[1:]):
+        return None
+    return {**rest[0], **{k: max(int(p[k]) for p in params) for k in BOUND_PARAMS}}
+
+
+def run_job(
+    job: dict, sim: str, work: Path, *, nodeid: str | None = None, reuse_build: bool = False
+) -> tuple[dict | None, str | None]:
+    """Run one job through the RTL on ``sim``; returns ``(result, error)``.
+
+    ``nodeid`` names the build folder (default: one per job); with ``reuse_build`` the job runs
+    in the build that :func:`build_top` made there with the job's ``params``.
+    """
     from tb.vip.runner import run_bench
 
     work.mkdir(parents=True, exist_ok=True)
@@ -166,21 +207,21 @@ def run_job(job: dict, sim: str, work: Path) -> tuple[dict | None, str | None]:
         out.unlink()
     path = work / f"job_{job['kind']}.json"
     path.write_text(json.dumps(job))
-    params = top_params(job_hardware(job))
-    params.pop("N_LAYERS")  # the bench wrapper has its four layer slots fixed
+    params = job.get("params") or job_params(job_hardware(job))
     err = None
     try:
         run_bench(
             sim=sim,
-            nodeid=f"make_sim_nfield_{job['kind']}_{sim}",
+            nodeid=nodeid or f"make_sim_nfield_{job['kind']}_{sim}",
             toplevel="tb_cim_nfield_top",
             module="sim_cim_nfield_top",
             testcase="run_patch",
             sources=_sources(),
-            parameters={**params, "T_CONV_CYC": 4},
+            parameters=params,
             bench_dir=REPO / "tb" / "cim_nfield_top",
             extra_env={"RRAMCIM_NFIELD_JOB": str(path)},
             icarus_always_star=True,
+            reuse_build=reuse_build,
         )
     except SystemExit as e:  # a failing cocotb test
         err = str(e)
@@ -190,27 +231,104 @@ def run_job(job: dict, sim: str, work: Path) -> tuple[dict | None, str | None]:
     return res, err
 
 
-def run_patches(
-    out_dir: Path, sim: str = "verilator", kinds: tuple[str, ...] = ("ct", "nvs-static")
-) -> dict:
-    """Run the CT patch and the view patch through the RTL (one thread each)."""
+def build_top(params: dict[str, int], sim: str, nodeid: str) -> str | None:
+    """Build the bench top with ``params`` into the folder of ``nodeid`` (no run); returns
+    the error, or None."""
+    from tb.vip.runner import run_bench
+
+    try:
+        run_bench(
+            sim=sim,
+            nodeid=nodeid,
+            toplevel="tb_cim_nfield_top",
+            module="sim_cim_nfield_top",
+            sources=_sources(),
+            parameters=params,
+            bench_dir=REPO / "tb" / "cim_nfield_top",
+            icarus_always_star=True,
+            compile_only=True,
+        )
+    except SystemExit as e:  # cocotb-test reports a failed build this way
+        return f"build failed: {e}"
+    return None
+
+
+def write_patch_jobs(
+    out_dir: Path,
+    kinds: tuple[str, ...] = ("ct", "nvs-static"),
+    *,
+    hardware: dict | None = None,
+    view_patches: dict[str, ViewPatch] | None = None,
+) -> list[dict]:
+    """Write the jobs of ``kinds`` into ``<out_dir>/nfield_rtl``: coordinate codes, the mapped
+    field (pickled, so the simulator process does not map it again) and the HDL parameters.
+
+    Args:
+        hardware: ``{kind: NfieldHardware}`` already mapped as :func:`job_hardware` maps (and
+            not evaluated yet); missing kinds are mapped here.
+        view_patches: ``{kind: ViewPatch}`` of the view jobs (:func:`view_patch`); missing
+            ones are rendered here.
+    """
     work = Path(out_dir).resolve() / "nfield_rtl"
     work.mkdir(parents=True, exist_ok=True)
+    hardware = dict(hardware or {})
+    view_patches = dict(view_patches or {})
     jobs = []
     for kind in kinds:
-        codes = ct_patch_codes() if kind == "ct" else view_patch(kind.split("-", 1)[1]).codes
+        if kind == "ct":
+            codes = ct_patch_codes()
+        else:
+            vp = view_patches.get(kind) or view_patch(kind.split("-", 1)[1])
+            codes = vp.codes
         cpath = work / f"codes_{kind}.npy"
         np.save(cpath, codes)
-        jobs.append(
-            {"kind": kind, "seed": 0, "codes": str(cpath), "out": str(work / f"{kind}.json")}
-        )
+        job = {"kind": kind, "seed": 0, "codes": str(cpath), "out": str(work / f"{kind}.json")}
+        hw = hardware.get(kind) or job_hardware(job)
+        hpath = work / f"hardware_{kind}.pkl"
+        with open(hpath, "wb") as f:
+            pickle.dump(hw, f, protocol=pickle.HIGHEST_PROTOCOL)
+        jobs.append({**job, "hardware": str(hpath), "params": job_params(hw)})
+    return jobs
+
+
+def run_patch_jobs(jobs: list[dict], sim: str = "verilator") -> dict:
+    """Run written jobs (:func:`write_patch_jobs`) through the RTL, one thread each.
+
+    The jobs share one build of the top when one parameter set carries them all
+    (:func:`shared_params`; the CT field and the static radiance field differ only in
+    :data:`BOUND_PARAMS`), except with ``WAVES=1`` (one build, so one waveform file, per job).
+    """
+    import os
+
+    work = Path(jobs[0]["out"]).parent if jobs else Path(".")
     t0 = time.perf_counter()
-    with ThreadPoolExecutor(max_workers=len(jobs)) as ex:
-        parts = list(ex.map(lambda j: run_job(j, sim, work), jobs))
+    shared = shared_params([j["params"] for j in jobs]) if len(jobs) > 1 else None
+    if os.environ.get("WAVES", "0") not in ("", "0"):
+        shared = None
+    node = f"make_sim_nfield_{sim}"
+    build_err = build_top(shared, sim, node) if shared else None
+
+    def one(j: dict) -> tuple[dict | None, str | None]:
+        if shared is None:
+            return run_job(j, sim, work)
+        if build_err:
+            return None, build_err
+        return run_job({**j, "params": shared}, sim, work, nodeid=node, reuse_build=True)
+
+    with ThreadPoolExecutor(max_workers=max(1, len(jobs))) as ex:
+        parts = list(ex.map(one, jobs))
     return {
         "simulator": sim,
         "wall_s": time.perf_counter() - t0,
+        "shared_build": shared is not None,
         "jobs": {
             j["kind"]: {"result": r, "error": e} for j, (r, e) in zip(jobs, parts, strict=True)
         },
     }
+
+
+def run_patches(
+    out_dir: Path, sim: str = "verilator", kinds: tuple[str, ...] = ("ct", "nvs-static")
+) -> dict:
+    """Run the CT patch and the view patch through the RTL (one thread each)."""
+    return run_patch_jobs(write_patch_jobs(out_dir, kinds), sim)

@@ -14,8 +14,11 @@ What it shows (PAPERS.md §3, §6.3):
 Levels: the software level, the weight-mapping level (the network evaluated in float with
 the weights the cells actually hold) and the CT slice at the hardware-model level (the
 bit-exact datapath of :mod:`rramcim.golden.nfield_top`: encoder macro, ADCs, fixed-point
-sin/cos and activations, HAQ cells programmed through verify reads). The RTL top is not
-built yet, and the summary says so.
+sin/cos and activations, HAQ cells programmed through verify reads), for CT and for the
+views of the SIREN radiance field that runs on the chip's datapath
+(:mod:`rramcim.apps.nfield.nvs_hw`), and the RTL level: a CT patch and a few view pixels
+through ``cim_nfield_top`` (:mod:`rramcim.apps.nfield.patch`, one Verilator build for both,
+in a background thread), every output equal to the hardware model.
 """
 
 from __future__ import annotations
@@ -111,6 +114,32 @@ def _nvs_matrices(net: torch.nn.Module, name: str) -> list[FieldMatrix]:
     ]
 
 
+def held_out_views(cfg, cache: dict | None = None):  # noqa: ANN001, ANN201 (NvsConfig -> ViewSet)
+    """The held-out views of ``cfg`` (:func:`rramcim.apps.nfield.nvs.make_test_views`, ground
+    truth at ``gt_samples`` per ray), rendered once per view configuration in ``cache``.
+
+    The views depend only on the scene, the cameras and the ray range, so configurations that
+    differ in the network or the training schedule share them. Callers must not modify them.
+    """
+    from rramcim.apps.nfield.nvs import make_test_views
+
+    key = (
+        cfg.scene,
+        cfg.test_views,
+        cfg.image_size,
+        cfg.fov_deg,
+        cfg.radius,
+        cfg.near,
+        cfg.far,
+        cfg.gt_samples,
+    )
+    if cache is None:
+        return make_test_views(cfg)
+    if key not in cache:
+        cache[key] = make_test_views(cfg)
+    return cache[key]
+
+
 def run_nfield_sim(
     out_dir: Path,
     *,
@@ -122,24 +151,51 @@ def run_nfield_sim(
     and the plots; return the summary.
 
     With ``rtl_sim`` (``"icarus"`` / ``"verilator"``; None skips it) the CT patch and the view
-    patch run through the RTL top (:func:`rramcim.apps.nfield.patch.run_patches`) in a
+    patch run through the RTL top (:func:`rramcim.apps.nfield.patch.run_patch_jobs`) in a
     background thread while the software and hardware-model levels are computed (the
     simulators are separate processes, so they use the second core).
+
+    Work shared between the levels is done once: each field the RTL runs is mapped once (the
+    simulators load the mapped field; the CT hardware model and the datapath views evaluate
+    the same one), the held-out views are rendered once per view configuration
+    (:func:`held_out_views`) and the checkpoints are loaded once.
     """
     from concurrent.futures import ThreadPoolExecutor
 
-    from rramcim.apps.nfield.nvs import NvsConfig, _quality, haq_copy, make_test_views
-    from rramcim.apps.nfield.patch import run_patches
+    from rramcim.apps.nfield.hw import map_field as map_hw
+    from rramcim.apps.nfield.nvs import NvsConfig, _quality, haq_copy
+    from rramcim.apps.nfield.nvs_hw import load_nvs_hw, nvs_hw_config
+    from rramcim.apps.nfield.patch import NVS_PATCH, run_patch_jobs, view_patch, write_patch_jobs
     from rramcim.apps.nfield.train import load_ct, load_nvs
     from rramcim.data.phantom import shepp_logan_2d
+    from rramcim.golden.nfield_top import NfieldHwConfig
 
     torch.set_num_threads(1)
     t0 = time.perf_counter()
     sim_dir = Path(out_dir) / "sim"
     sim_dir.mkdir(parents=True, exist_ok=True)
-    pool = ThreadPoolExecutor(max_workers=1)
-    rtl_job = pool.submit(run_patches, sim_dir, rtl_sim) if rtl_sim else None
+    views: dict = {}  # held-out views by their view configuration (rendered once)
     net, ct_info = load_ct()
+    hw_nets, hw_info = load_nvs_hw()
+    # One mapping per field for every level that uses it: the CT field (hardware model and
+    # RTL patch) and the static radiance field (RTL patch and datapath views).
+    ct_cfg = NfieldHwConfig(encoder_seed=int(ct_info["config"].get("encoder_seed", 0)))
+    hw_ct = map_hw(net, ct_cfg, 0)
+    st = hw_nets["static"]
+    hw_static = map_hw(st.field, NfieldHwConfig(encoder_seed=st.cfg.encoder_seed), 0)
+    pool = ThreadPoolExecutor(max_workers=1)
+    rtl_job = None
+    vps: dict = {}
+    if rtl_sim:
+        vps["nvs-static"] = view_patch(
+            "static", NVS_PATCH, views=held_out_views(nvs_hw_config("static"), views)
+        )
+        # the jobs (and the mapped fields the simulators load) are written before this
+        # process evaluates the fields
+        jobs = write_patch_jobs(
+            sim_dir, hardware={"ct": hw_ct, "nvs-static": hw_static}, view_patches=vps
+        )
+        rtl_job = pool.submit(run_patch_jobs, jobs, rtl_sim)
     n = int(ct_info["config"]["size"])
     target = torch.from_numpy(shepp_logan_2d(n)).float()
     img = field_image(net, n)
@@ -162,7 +218,7 @@ def run_nfield_sim(
         f"CT: field {ct['field_psnr_dB']:.2f} dB, FBP {ct['fbp_psnr_dB']:.2f} dB, HAQ "
         f"{haq_cells} cells {ct['haq_psnr_dB']:.2f} dB, uniform {ct['ptq_psnr_dB']:.2f} dB"
     )
-    hw = ct_hardware_levels(log)
+    hw = ct_hardware_levels(log, net=net, info=ct_info, hw=hw_ct)
     ct.update(hw)
     cost_ct = project_field(ct_matrices(net), res=n * n, bits=8, cells_per_weight=haq_cells)
     nets, nvs_info = load_nvs()
@@ -171,7 +227,7 @@ def run_nfield_sim(
     cost_nvs: dict[str, FieldProjection] = {}
     for scene, fnet in nets.items():
         cfg = NvsConfig(**{**nvs_info[scene]["config"], "net": fnet.cfg})
-        test = make_test_views(cfg)
+        test = held_out_views(cfg, views)
         q_pruned = _quality(fnet, test, cfg)
         hq = haq_copy(fnet, 8, key=rng.make_key(cfg.seed, "nvs_haq_prog"))
         q_haq = _quality(hq, test, cfg)
@@ -198,7 +254,9 @@ def run_nfield_sim(
             f"views ({scene}): pruned {q_pruned['psnr_dB']:.2f} dB / {q_pruned['ssim']:.3f}, "
             f"HAQ 8 cells {q_haq['psnr_dB']:.2f} dB / {q_haq['ssim']:.3f}"
         )
-    nvs_dp, dp_imgs = nvs_datapath_levels(haq_cells, log)
+    nvs_dp, dp_imgs = nvs_datapath_levels(
+        haq_cells, log, nets=(hw_nets, hw_info), views_cache=views, hardware={"static": hw_static}
+    )
     summary = {
         "ct": ct,
         "nvs": nvs,
@@ -217,7 +275,9 @@ def run_nfield_sim(
     }
     if rtl_job is not None:
         log("neural field: waiting for the RTL patches ...")
-        summary["rtl"] = rtl_patch_summary(rtl_job.result(), target, img, sim_dir, log)
+        summary["rtl"] = rtl_patch_summary(
+            rtl_job.result(), target, img, sim_dir, log, nets=hw_nets, view_patches=vps
+        )
     pool.shutdown()
     summary["seconds"] = time.perf_counter() - t0
     (sim_dir / "nfield_summary.json").write_text(json.dumps(summary, indent=2))
@@ -232,15 +292,23 @@ def rtl_patch_summary(
     sw_img: torch.Tensor,
     sim_dir: Path,
     log=print,  # noqa: ANN001
+    *,
+    nets: dict | None = None,
+    view_patches: dict | None = None,
 ) -> dict:
     """Summary and plot of the RTL patches (:func:`rramcim.apps.nfield.patch.run_patches`):
     per patch the coordinates, mismatches against the hardware model, the patch PSNR at each
-    level and the images (software, hardware model, RTL)."""
+    level and the images (software, hardware model, RTL).
+
+    ``nets`` (the shipped radiance fields, :func:`rramcim.apps.nfield.nvs_hw.load_nvs_hw`) and
+    ``view_patches`` (``{kind: ViewPatch}`` of the jobs) are loaded / rendered when not given.
+    """
     from rramcim.apps.nfield.nvs import render_rays
     from rramcim.apps.nfield.nvs_hw import load_nvs_hw, nvs_hw_config
     from rramcim.apps.nfield.patch import CT_PATCH, NVS_PATCH, render_patch, view_patch
     from rramcim.golden.nfield_top import NfieldHwConfig
 
+    view_patches = dict(view_patches or {})
     frac = float(1 << NfieldHwConfig().out_frac)
     out: dict = {"simulator": run["simulator"], "wall_s": run["wall_s"], "patches": {}}
     panels = []
@@ -273,8 +341,9 @@ def rtl_patch_summary(
             row["patch"] = [r0, c0, side]
         else:
             scene = kind.split("-", 1)[1]
-            vp = view_patch(scene, NVS_PATCH)
-            nets, _ = load_nvs_hw()
+            vp = view_patches.get(kind) or view_patch(scene, NVS_PATCH)
+            if nets is None:
+                nets, _ = load_nvs_hw()
             with torch.no_grad():
                 cfg = nvs_hw_config(scene)
                 sw = render_rays(
@@ -331,19 +400,32 @@ def _patch_plot(sim_dir: Path, panels: list) -> None:  # noqa: ANN001
 
 
 def nvs_datapath_levels(
-    haq_cells: int = 12, log: Callable[[str], None] = print, views: int = 1, stride: int = 2
+    haq_cells: int = 12,
+    log: Callable[[str], None] = print,
+    views: int = 1,
+    stride: int = 2,
+    *,
+    nets: tuple[dict, dict] | None = None,
+    views_cache: dict | None = None,
+    hardware: dict | None = None,
 ) -> tuple[dict, dict]:
     """Novel views through the chip's datapath (:mod:`rramcim.apps.nfield.nvs_hw`): the
     shipped SIREN radiance fields in float, with HAQ weights, and at the hardware-model level
     (rram_40nm with the defaults, and the ideal-device design point with 16 cells and 16-bit
     ADCs), on the first ``views`` held-out views at every ``stride``-th pixel in each direction
     (``stride`` 2: 16 x 16 of the 32 x 32 pixels, a quarter of the hardware-model work).
-    Returns ``(summary, images)``."""
+    Returns ``(summary, images)``.
+
+    Optional inputs computed once by the caller (:func:`run_nfield_sim`): ``nets`` (what
+    :func:`rramcim.apps.nfield.nvs_hw.load_nvs_hw` returns), ``views_cache`` (held-out views by
+    configuration, :func:`held_out_views`) and ``hardware`` (``{scene: NfieldHardware}``
+    mapped with seed 0 on the configuration's device; used where its configuration is the
+    rram_40nm design point's, otherwise the field is mapped here).
+    """
     import dataclasses
 
     from rramcim.analog.device import load_device
     from rramcim.apps.nfield.hw import map_field as map_hw
-    from rramcim.apps.nfield.nvs import make_test_views
     from rramcim.apps.nfield.nvs_hw import (
         HardwareNerf,
         haq_field,
@@ -353,12 +435,14 @@ def nvs_datapath_levels(
     )
     from rramcim.golden.nfield_top import NfieldHwConfig
 
-    nets, info = load_nvs_hw()
+    nets, info = nets or load_nvs_hw()
+    views_cache = {} if views_cache is None else views_cache
+    hardware = hardware or {}
     out: dict = {}
     imgs: dict = {}
     for scene, net in nets.items():
         cfg = nvs_hw_config(scene)
-        full = make_test_views(cfg)
+        full = held_out_views(cfg, views_cache)
         side = full.size // stride
         ij = torch.arange(0, full.size, stride)
         pix = (ij[:, None] * full.size + ij[None, :]).reshape(-1)
@@ -382,7 +466,10 @@ def nvs_datapath_levels(
                 load_device("rram_40nm").ideal(),
             ),
         ):
-            f = HardwareNerf(map_hw(net.field, hc, 0, dev), net.cfg, scene == "dynamic")
+            mapped = hardware.get(scene) if dev is None else None
+            if mapped is None or mapped.cfg != hc:
+                mapped = map_hw(net.field, hc, 0, dev)
+            f = HardwareNerf(mapped, net.cfg, scene == "dynamic")
             q[name] = views_quality(f, test, cfg)
             counters[name] = {"vectors": f.next_vector, **f.counters}
         out[scene] = {
@@ -438,18 +525,33 @@ def _datapath_plot(sim_dir: Path, imgs: dict) -> None:
     plt.close(fig)
 
 
-def ct_hardware_levels(log: Callable[[str], None] = print) -> dict:
+def ct_hardware_levels(
+    log: Callable[[str], None] = print,
+    *,
+    net: NeuralField | None = None,
+    info: dict | None = None,
+    hw=None,  # noqa: ANN001 (NfieldHardware)
+) -> dict:
     """The CT slice at the hardware-model level (:mod:`rramcim.apps.nfield.hw`): with the
     defaults on the rram_40nm preset, and at a design point with ideal devices, 16 cells per
-    weight and 16-bit MLP ADCs (what the datapath itself can do)."""
+    weight and 16-bit MLP ADCs (what the datapath itself can do).
+
+    ``net`` / ``info``: the CT checkpoint (loaded once here when not given); ``hw``: the field
+    already mapped with the defaults (the checkpoint's encoder seed, macro seed 0)."""
     from rramcim.analog.device import load_device
     from rramcim.apps.nfield.hw import ct_hardware_psnr
+    from rramcim.apps.nfield.train import load_ct
     from rramcim.golden.nfield_top import NfieldHwConfig
 
-    r = ct_hardware_psnr()
+    if net is None:
+        net, info = load_ct()
+    r = ct_hardware_psnr(net=net, info=info, hw=hw)
     ideal = load_device("rram_40nm").ideal()
     dp = ct_hardware_psnr(
-        NfieldHwConfig(n_cells=16, mlp_adc_bits=16, enc_ref="exact"), device=ideal
+        NfieldHwConfig(n_cells=16, mlp_adc_bits=16, enc_ref="exact"),
+        device=ideal,
+        net=net,
+        info=info,
     )
     out = {
         "hw_psnr_dB": r["psnr_hw_dB"],

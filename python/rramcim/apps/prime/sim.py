@@ -38,7 +38,8 @@ def run_rtl_subset(
         n: samples (early stop on), split over the shards (shard ``i`` takes every
             ``shards``-th sample of one selection, so the shards are disjoint).
         sim: ``icarus`` or ``verilator``.
-        shards: parallel simulator processes (each builds its own copy).
+        shards: parallel simulator processes; they run one build of the top (made first),
+            except with ``WAVES=1``, where each shard builds its own (one waveform file each).
         seed: ``COCOTB_RANDOM_SEED`` of the benches (default: random, logged).
     """
     from tb.vip.runner import SIM_BUILD, run_bench
@@ -53,6 +54,22 @@ def run_rtl_subset(
     if seed is not None:
         os.environ["SEED"] = str(seed)
     out_dir.mkdir(parents=True, exist_ok=True)
+    bench = {
+        "sim": sim,
+        "toplevel": "tb_cim_prime_top",
+        "module": "test_cim_prime_top",
+        "sources": sources(),
+        "parameters": bench_params(PARAM_SETS["prime"]),
+        "bench_dir": here,
+        "icarus_always_star": True,
+    }
+    share = shards > 1 and os.environ.get("WAVES", "0") in ("", "0")
+    build_err = None
+    if share:  # one build for every shard (equal parameters and sources)
+        try:
+            run_bench(nodeid=f"make_sim_prime_{sim}", compile_only=True, **bench)
+        except SystemExit as e:
+            build_err = f"build failed: {e}"
 
     def one(i: int) -> tuple[dict | None, str | None]:
         path = out_dir / f"prime_rtl_{i}.json"
@@ -66,19 +83,16 @@ def run_rtl_subset(
             "RRAMCIM_PRIME_OUT": str(path),
             "RRAMCIM_PRIME_DATA": str(SIM_BUILD / "ndigits"),
         }
+        if build_err:
+            return None, build_err
         err = None
         try:
             run_bench(
-                sim=sim,
-                nodeid=f"make_sim_prime_{sim}_{i}",
-                toplevel="tb_cim_prime_top",
-                module="test_cim_prime_top",
+                nodeid=f"make_sim_prime_{sim}" if share else f"make_sim_prime_{sim}_{i}",
                 testcase="PrimeSamplesTest",
-                sources=sources(),
-                parameters=bench_params(PARAM_SETS["prime"]),
-                bench_dir=here,
                 extra_env=env,
-                icarus_always_star=True,
+                reuse_build=share,
+                **bench,
             )
         except SystemExit as e:  # a failing cocotb test
             err = str(e)
