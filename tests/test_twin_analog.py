@@ -261,6 +261,10 @@ def test_calibrate_trim(hp_twin: tuple, ideal: DeviceConfig) -> None:
     assert rel[1] < rel[0] / 3, rel  # measured 5.07 % -> 1.31 % (seed 0)
     with pytest.raises(ValueError, match="only an affine mapping"):
         calibrate_trim(solver, dataclasses.replace(mp, input_mode="concat"), href)
+    for kw, name in (({"n_reads": 0}, "n_reads"), ({"n_ticks": 1.5}, "n_ticks"),
+                     ({"b_cal_V": 0.0}, "b_cal_V"), ({"floor": 2.0}, "floor")):  # fmt: skip
+        with pytest.raises(ValueError, match=f"calibrate_trim: {name} = "):
+            calibrate_trim(solver, mp, href, **kw)
 
 
 def test_hp_affine_on_rram_180nm_under_10_percent() -> None:

@@ -145,9 +145,9 @@ T_UNIT_S = 1e-3
 """Default physical seconds per model time unit ([I])."""
 
 
-def _check_pos(name: str, v: float, hi: float = math.inf) -> None:
+def _check_pos(name: str, v: float, hi: float = math.inf, who: str = "map_twin") -> None:
     if not (math.isfinite(v) and 0 < v <= hi):
-        raise ValueError(f"map_twin: {name} = {v!r} is outside (0, {hi}]")
+        raise ValueError(f"{who}: {name} = {v!r} is outside (0, {hi}]")
 
 
 @dataclass(frozen=True)
@@ -569,7 +569,7 @@ def calibration_plan(
         if int(v) != v or not 1 <= v <= 4096:
             raise ValueError(f"calibrate_trim: {name} = {v!r} must be an integer in [1, 4096]")
     c = mp.cfg
-    _check_pos("b_cal_V", b_cal_V, c.v_dac_fs_V)
+    _check_pos("b_cal_V", b_cal_V, c.v_dac_fs_V, "calibrate_trim")
     reads = int(n_reads)
     h_ref = np.asarray(h_ref, dtype=np.float64).reshape(-1, c.n_state)
     init = c.dac_codes(mp.h_to_V(np.repeat(h_ref, reads, axis=0)))[0]
@@ -634,7 +634,7 @@ def fit_trim(
         The mapping with ``trim_a`` and ``trim_n_V`` set.
     """
     c = mp.cfg
-    _check_pos("floor", floor, 1.0)
+    _check_pos("floor", floor, 1.0, "calibrate_trim")
     n = c.n_state
     B = plan.n_runs
     s0 = np.asarray(s_first, dtype=np.float64).reshape(B, n) * c.adc_lsb_V
@@ -717,7 +717,7 @@ def calibrate_trim(
         The mapping with ``trim_a`` and ``trim_n_V`` set.
     """
     plan = calibration_plan(mp, h_ref, n_reads, b_cal_V, n_ticks)
-    _check_pos("floor", floor, 1.0)
+    _check_pos("floor", floor, 1.0, "calibrate_trim")
     s_first, s_last = run_calibration(solver, mp, plan)
     return fit_trim(mp, plan, s_first, s_last, floor)
 
