@@ -161,3 +161,24 @@ def test_cell_current_linear_limit_and_nonlinearity(dev40: DeviceConfig) -> None
     i = cell_current_A(g, dev40.v_read_V, dev40.v_nl_V)
     assert np.allclose(i / (g * dev40.v_read_V), dev40.read_gain)
     assert dev40.read_gain == pytest.approx(math.sinh(0.4) / 0.4)
+
+
+def test_split_levels_sum_to_the_finer_grid(dev40: DeviceConfig) -> None:
+    """n parallel cells: levels on the device grid, at most one level apart, and their sum
+    is the target's nearest point of the n-times finer grid (clipped to the window)."""
+    m = DeviceModel(dev40, seed=0)
+    c = dev40
+    step = (c.g_max_S - c.g_min_S) / (c.n_levels - 1)
+    tgt = torch.linspace(c.g_min_S - 5e-6, c.g_max_S + 5e-6, 997, dtype=torch.float64)
+    assert torch.equal(m.split_levels(tgt, 1)[0], m.quantize_levels(tgt))
+    for n in (2, 7, 64):
+        g = m.split_levels(tgt, n)
+        assert g.shape == (n, tgt.numel())
+        idx = (g - c.g_min_S) / step
+        assert torch.allclose(idx, torch.round(idx), atol=1e-6)
+        assert float(idx.min()) > -1e-6 and float(idx.max()) < c.n_levels - 1 + 1e-6
+        assert float((idx.max(dim=0).values - idx.min(dim=0).values).max()) <= 1 + 1e-6
+        want = torch.round((tgt.clamp(c.g_min_S, c.g_max_S) - c.g_min_S) / step * n)
+        assert torch.allclose(idx.sum(dim=0), want, atol=1e-5)
+    with pytest.raises(ValueError, match="split_levels: n_cells = 0"):
+        m.split_levels(tgt, 0)

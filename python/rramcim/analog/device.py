@@ -296,6 +296,31 @@ class DeviceModel:
         lv = torch.round((g - c.g_min_S) / step) * step + c.g_min_S
         return c.to_grid(lv)
 
+    def split_levels(self, g_target_S: torch.Tensor, n_cells: int) -> torch.Tensor:
+        """Level targets of ``n_cells`` parallel cells that together stand for one target.
+
+        The summed excess over ``g_min_S`` is the nearest of ``n_cells * (n_levels - 1) + 1``
+        steps of the level grid (targets clipped to the window); cell ``i`` takes level index
+        ``floor((L + i) / n_cells)`` of the summed index ``L``, so the cells differ by at most
+        one level and their indices add up to ``L``. ``n_cells = 1`` is
+        :meth:`quantize_levels`.
+
+        Args:
+            g_target_S: target conductances (S), any shape.
+            n_cells: cells per target, >= 1.
+
+        Returns:
+            Level conductances ``[n_cells, *g_target_S.shape]`` (S).
+        """
+        if int(n_cells) != n_cells or n_cells < 1:
+            raise ValueError(f"split_levels: n_cells = {n_cells!r} must be an integer >= 1")
+        c = self.cfg
+        step = (c.g_max_S - c.g_min_S) / (int(c.n_levels) - 1)
+        g = torch.clamp(g_target_S.to(torch.float64), c.g_min_S, c.g_max_S)
+        tot = torch.round((g - c.g_min_S) / step * n_cells)
+        i = torch.arange(int(n_cells), dtype=torch.float64).reshape((-1,) + (1,) * g.dim())
+        return c.to_grid(c.g_min_S + torch.floor((tot + i) / n_cells) * step)
+
     def program(
         self, cells: torch.Tensor, g_target_S: torch.Tensor, attempt: int = 0
     ) -> tuple[torch.Tensor, int]:

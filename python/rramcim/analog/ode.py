@@ -516,12 +516,7 @@ class OdeSolver:
         dev = DeviceModel(d, rng.make_key(self.seed, "ode_solver"), macro_id=k)
         n_par = c.n_parallel
         if n_par > 1:
-            # Split each pair-sum target over n_par cells: the sum of their level indices is
-            # the nearest of n_par * (n_levels - 1) + 1 steps; cell i takes floor((L + i) / n).
-            step = span / (int(d.n_levels) - 1)
-            tot = torch.round(torch.clamp(tgt - d.g_min_S, 0.0, span) / step * n_par)
-            i = torch.arange(n_par, dtype=torch.float64).reshape(1, n_par, 1, 1)
-            tgt = d.g_min_S + torch.floor((tot[:, None] + i) / n_par) * step
+            tgt = dev.split_levels(tgt, n_par).movedim(0, 1)  # [2, n_par, rows, out]
         cells = torch.arange(tgt.numel(), dtype=torch.int64).reshape(tgt.shape)
         g, n_clip = dev.program(cells, tgt)
         if c.t_since_program_s > 0:

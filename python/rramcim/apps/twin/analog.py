@@ -91,8 +91,13 @@ Measured (shipped checkpoints, one thread; ``tests/test_twin_analog.py``):
   non-linearity included) is off by 1.3-6.8 % relative over the training range, 0.5-1.3 %
   after the trim (seeds 0-4). rram_40nm (trimmed) gives 2.8 / 3.7 / 3.0 / 2.7 / 2.5 %;
 * the error budget (seeds 0-4, trimmed, one tick per step): programming and read noise off
-  (64 levels, read non-linearity, DAC and ADC kept): 0.15 %, within 2x, so the datapath and
-  the trim can reach the target; read noise off (programming error kept): 0.59 / 0.47 / 0.35
+  (64 levels, read non-linearity, DAC and ADC kept): 0.15 % -- a lucky cancellation of the
+  level error against the read non-linearity's: with 16 / 64 pairs per weight (finer levels)
+  the noiseless loop gives 1.12 / 1.11 % (untrimmed 1.04 / 0.84 %), with linear cells 0.11 /
+  0.23 %. The cells' I-V non-linearity (2.7 % at 0.1 V) bends every row input of every
+  layer; an affine trim cannot undo it, so it is a floor of about 1 % once the levels are
+  fine. A row driver linearised by a replica cell in its feedback would remove it (not
+  modelled). Read noise off (programming error kept): 0.59 / 0.47 / 0.35
   / 0.34 / 0.38 %, about 2x; with the read noise: the 1.6-2.7 % above. The read noise is
   drawn per tick per column; multiplied by ``b(t)`` its integral is a random walk of the
   flux-to-state map (the training-window error is smaller than the extrapolation error, and
@@ -107,8 +112,16 @@ Measured (shipped checkpoints, one thread; ``tests/test_twin_analog.py``):
   sqrt(n). Worst seed: n = 1 2.72 %, 4 2.14 %, 16 1.73 %, 32 1.41 %, 64 1.23 % (medians
   2.10 / 1.38 / 0.88 / 1.06 / 0.89 %) for 2 306 / 9 224 / 36 896 / 73 792 / 147 584 cells;
   the crossbar energy grows n-fold but stays small next to the op-amp stages (the solve's
-  analogue energy 40.2 -> 48.9 uJ at n = 64). 64 pairs with linear cells give 0.30-0.41 %,
-  64 pairs at 0.05 V rows 0.23-0.85 %: still not within 2x on every seed;
+  analogue energy 40.2 -> 48.9 uJ at n = 64). Past n = 16 the read non-linearity's floor
+  (above) dominates: 64 pairs with linear cells give 0.30-0.41 % (0.29-0.54 % over seeds
+  0-9), 64 pairs at 0.05 V rows 0.23-0.85 %: still not within 2x on every seed;
+* what 2x would take (seeds 0-9, trimmed, one tick per step; experiments of 2026-11-30, not
+  presets): the extrapolation error grows in proportion to the read noise (read noise alone,
+  n = 1: 0.40-0.79 / 1.06-1.60 / 1.69-3.11 / 2.58-6.06 % at 0.25 / 0.5 / 1 / 2 x the
+  preset's, seeds 0-2). Linear cells with 16 pairs and a quarter of the read noise give
+  0.16-0.44 %, with 64 pairs 0.10-0.43 % (median about 0.27 %): the worst seed still misses
+  0.40 %. None of these three (linear rows, 16-64 x the cells, 4 x less read noise) has a
+  source, so the preset stays;
 * the read-noise model is not what keeps the twin from 2x. With the per-read sigma scaled to
   a white process averaged over the 10 us tick (sigma sqrt(1 us / 10 us)) seeds 0-4 give
   0.49-1.11 %; with read noise that has memory (a 1/f spectrum built from 7 Lorentzians, one
@@ -632,11 +645,25 @@ def fit_trim(
 
     Returns:
         The mapping with ``trim_a`` and ``trim_n_V`` set.
+
+    Raises:
+        ValueError: a sample is at the ADC's full scale (the state left the ADC range, so the
+            measured move is clipped; lower ``b_cal_V`` or ``n_ticks``).
     """
     c = mp.cfg
     _check_pos("floor", floor, 1.0, "calibrate_trim")
     n = c.n_state
     B = plan.n_runs
+    lo, hi = -(1 << (c.adc_bits - 1)), (1 << (c.adc_bits - 1)) - 1
+    for name, s in (("s_first", s_first), ("s_last", s_last)):
+        at_fs = np.flatnonzero(np.any(np.isin(np.asarray(s).reshape(B, n), (lo, hi)), axis=1))
+        if at_fs.size:
+            raise ValueError(
+                f"calibrate_trim: {at_fs.size} of {B} calibration runs have {name} at the ADC "
+                f"full scale (code {lo} or {hi}; first: run {int(at_fs[0])}, reference state "
+                f"{int(at_fs[0]) // plan.n_reads}), so their moves are clipped; lower b_cal_V or "
+                f"n_ticks (n_ticks = {plan.n_ticks}, b_code = {plan.b_code})"
+            )
     s0 = np.asarray(s_first, dtype=np.float64).reshape(B, n) * c.adc_lsb_V
     s1 = np.asarray(s_last, dtype=np.float64).reshape(B, n) * c.adc_lsb_V
     mp0 = dataclasses.replace(mp, trim_a=0.0, trim_n_V=())
@@ -1021,28 +1048,13 @@ def evaluate_hp_analog(
     try:
         sw = evaluate_hp(fld, cfg, hf, train_drives, unseen_drives)
         mp = hp_mapping(fld, cfg, ticks_per_step, **kw)
-        n_train = int(round(cfg.t_train_s / cfg.dt_s))
-        n_steps = int(round(hf * n_train))
-        t = np.arange(n_steps + 1) * cfg.dt_s
-        drives = list(train_drives) + list(unseen_drives)
-        runs = []
-        for s in seeds:
-            solver = mp.solver(int(s), dev)
-            mps = mp
-            if calibrate and mp.affine:
-                mps = calibrate_trim(solver, mp, hp_reference_states(fld))
-            pred = run_hp_analog(solver, mps, drives, n_steps, cfg.device.x0)
-            m = hp_metrics(pred, t, cfg, len(train_drives), drives)
-            m["seed"] = int(s)
-            m["trim"] = {"trim_a": mps.trim_a, "trim_n_V": list(mps.trim_n_V)}
-            m["stats"] = dict(vars(solver.stats))
-            runs.append(m)
+        runs = _hp_analog_runs(fld, cfg, mp, dev, seeds, hf, train_drives, unseen_drives, calibrate)
     finally:
         torch.set_num_threads(threads)
     worst = max(r["extrap_nrmse_max"] for r in runs)
     return {
         "device": dev.name,
-        "horizon_s": float(t[-1]),
+        "horizon_s": float(int(round(hf * round(cfg.t_train_s / cfg.dt_s))) * cfg.dt_s),
         "software": sw,
         "analog": runs,
         "analog_extrap_nrmse_max": worst,
@@ -1050,6 +1062,37 @@ def evaluate_hp_analog(
         "extrap_ratio": worst / sw["extrap_nrmse_max"],
         "mapping": mp.summary(),
     }
+
+
+def _hp_analog_runs(
+    fld: MLPVectorField,
+    cfg: HPTwinConfig,
+    mp: TwinMapping,
+    dev: DeviceConfig,
+    seeds: Sequence[int],
+    horizon_factor: float,
+    train_drives: Sequence[Drive],
+    unseen_drives: Sequence[Drive],
+    calibrate: bool,
+) -> list[dict]:
+    """The analogue half of :func:`evaluate_hp_analog`: one :func:`hp_metrics` dict per seed."""
+    n_train = int(round(cfg.t_train_s / cfg.dt_s))
+    n_steps = int(round(horizon_factor * n_train))
+    t = np.arange(n_steps + 1) * cfg.dt_s
+    drives = list(train_drives) + list(unseen_drives)
+    runs = []
+    for s in seeds:
+        solver = mp.solver(int(s), dev)
+        mps = mp
+        if calibrate and mp.affine:
+            mps = calibrate_trim(solver, mp, hp_reference_states(fld))
+        pred = run_hp_analog(solver, mps, drives, n_steps, cfg.device.x0)
+        m = hp_metrics(pred, t, cfg, len(train_drives), drives)
+        m["seed"] = int(s)
+        m["trim"] = {"trim_a": mps.trim_a, "trim_n_V": list(mps.trim_n_V)}
+        m["stats"] = dict(vars(solver.stats))
+        runs.append(m)
+    return runs
 
 
 def hp_parallel_sweep(
@@ -1062,7 +1105,8 @@ def hp_parallel_sweep(
 
     Every point programs the macro with ``n`` pairs per weight
     (:attr:`OdeSolverConfig.n_parallel <rramcim.analog.ode.OdeSolverConfig.n_parallel>`) and
-    runs :func:`evaluate_hp_analog` (trimmed, one tick per step) over ``seeds``; the cost is
+    runs the analogue half of :func:`evaluate_hp_analog` (trimmed, one tick per step) over
+    ``seeds``; the software twin is evaluated once. The cost is
     :func:`rramcim.cost.ode.twin_projection` with the same ``n``.
 
     Returns:
@@ -1072,25 +1116,36 @@ def hp_parallel_sweep(
     """
     from rramcim.cost.ode import twin_projection
 
-    rows = []
-    for n in n_parallel:
-        r = evaluate_hp_analog(
-            path, device, seeds, base=OdeSolverConfig(n_state=1, n_parallel=int(n))
-        )
-        proj = twin_projection("hp", n_parallel=int(n))
-        ex = [a["extrap_nrmse_max"] for a in r["analog"]]
-        rows.append(
-            {
-                "n_parallel": int(n),
-                "cells": proj.analog.n_cells,
-                "crossbar_J": proj.analog.crossbar_J,
-                "analog_J": proj.analog.total_J,
-                "extrap_nrmse": ex,
-                "extrap_nrmse_max": max(ex),
-                "software_extrap_nrmse": r["software"]["extrap_nrmse_max"],
-                "ratio": r["extrap_ratio"],
-            }
-        )
+    fld, info = load_checkpoint(path)
+    cfg = HPTwinConfig.from_json(info["config"])
+    dev = load_device(device) if isinstance(device, str) else device
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        sw = evaluate_hp(fld, cfg, cfg.horizon_factor, TRAIN_DRIVES, UNSEEN_DRIVES)
+        sw_ex = sw["extrap_nrmse_max"]
+        rows = []
+        for n in n_parallel:
+            mp = hp_mapping(fld, cfg, base=OdeSolverConfig(n_state=1, n_parallel=int(n)))
+            runs = _hp_analog_runs(
+                fld, cfg, mp, dev, seeds, cfg.horizon_factor, TRAIN_DRIVES, UNSEEN_DRIVES, True
+            )
+            proj = twin_projection("hp", n_parallel=int(n))
+            ex = [a["extrap_nrmse_max"] for a in runs]
+            rows.append(
+                {
+                    "n_parallel": int(n),
+                    "cells": proj.analog.n_cells,
+                    "crossbar_J": proj.analog.crossbar_J,
+                    "analog_J": proj.analog.total_J,
+                    "extrap_nrmse": ex,
+                    "extrap_nrmse_max": max(ex),
+                    "software_extrap_nrmse": sw_ex,
+                    "ratio": max(ex) / sw_ex,
+                }
+            )
+    finally:
+        torch.set_num_threads(threads)
     return rows
 
 
