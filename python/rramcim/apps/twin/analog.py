@@ -96,8 +96,10 @@ Measured (shipped checkpoints, one thread; ``tests/test_twin_analog.py``):
   the noiseless loop gives 1.12 / 1.11 % (untrimmed 1.04 / 0.84 %), with linear cells 0.11 /
   0.23 %. The cells' I-V non-linearity (2.7 % at 0.1 V) bends every row input of every
   layer; an affine trim cannot undo it, so it is a floor of about 1 % once the levels are
-  fine. A row driver linearised by a replica cell in its feedback would remove it (not
-  modelled). Read noise off (programming error kept): 0.59 / 0.47 / 0.35
+  fine. Row drivers linearised by a replica cell in their feedback
+  (:attr:`OdeSolverConfig.row_linearized <rramcim.analog.ode.OdeSolverConfig.row_linearized>`,
+  matched replica) remove it: 0.31 / 0.11 / 0.23 % noiseless at 1 / 16 / 64 pairs. Read
+  noise off (programming error kept): 0.59 / 0.47 / 0.35
   / 0.34 / 0.38 %, about 2x; with the read noise: the 1.6-2.7 % above. The read noise is
   drawn per tick per column; multiplied by ``b(t)`` its integral is a random walk of the
   flux-to-state map (the training-window error is smaller than the extrapolation error, and
@@ -113,15 +115,20 @@ Measured (shipped checkpoints, one thread; ``tests/test_twin_analog.py``):
   2.10 / 1.38 / 0.88 / 1.06 / 0.89 %) for 2 306 / 9 224 / 36 896 / 73 792 / 147 584 cells;
   the crossbar energy grows n-fold but stays small next to the op-amp stages (the solve's
   analogue energy 40.2 -> 48.9 uJ at n = 64). Past n = 16 the read non-linearity's floor
-  (above) dominates: 64 pairs with linear cells give 0.30-0.41 % (0.29-0.54 % over seeds
-  0-9), 64 pairs at 0.05 V rows 0.23-0.85 %: still not within 2x on every seed;
+  (above) dominates. With linearised row drivers (``hp_parallel_sweep(row_linearized=True)``)
+  the worst seed is 2.64 / 1.49 / 1.00 / 0.41 % at n = 1 / 4 / 16 / 64 (0.29-0.54 % at
+  n = 64 over seeds 0-9); 64 pairs at 0.05 V rows 0.23-0.85 %: still not within 2x on every
+  seed;
 * what 2x would take (seeds 0-9, trimmed, one tick per step; experiments of 2026-11-30, not
   presets): the extrapolation error grows in proportion to the read noise (read noise alone,
   n = 1: 0.40-0.79 / 1.06-1.60 / 1.69-3.11 / 2.58-6.06 % at 0.25 / 0.5 / 1 / 2 x the
-  preset's, seeds 0-2). Linear cells with 16 pairs and a quarter of the read noise give
+  preset's, seeds 0-2). Linearised rows with 16 pairs and a quarter of the read noise give
   0.16-0.44 %, with 64 pairs 0.10-0.43 % (median about 0.27 %): the worst seed still misses
-  0.40 %. None of these three (linear rows, 16-64 x the cells, 4 x less read noise) has a
-  source, so the preset stays;
+  0.40 %. Linearised rows, 4 pairs and 0.0075 uS of read noise (the value of a commented
+  read-noise line in the neural-field paper's code, for another chip, PAPERS.md) give
+  0.12-0.31 % over seeds 0-9 -- within 2x; without the linearised rows 0.20-0.76 %. The
+  read noise is a device property with no source for this macro, so the preset's 0.1 uS
+  stays and the target is missed;
 * the read-noise model is not what keeps the twin from 2x. With the per-read sigma scaled to
   a white process averaged over the 10 us tick (sigma sqrt(1 us / 10 us)) seeds 0-4 give
   0.49-1.11 %; with read noise that has memory (a 1/f spectrum built from 7 Lorentzians, one
@@ -1100,6 +1107,7 @@ def hp_parallel_sweep(
     seeds: Sequence[int] = (0, 1, 2, 3, 4),
     device: str | DeviceConfig = DEFAULT_DEVICE,
     path: Path = HP_ASSET,
+    row_linearized: bool = False,
 ) -> list[dict]:
     """HP twin: accuracy against area and array energy for n parallel cell pairs per weight.
 
@@ -1107,7 +1115,9 @@ def hp_parallel_sweep(
     (:attr:`OdeSolverConfig.n_parallel <rramcim.analog.ode.OdeSolverConfig.n_parallel>`) and
     runs the analogue half of :func:`evaluate_hp_analog` (trimmed, one tick per step) over
     ``seeds``; the software twin is evaluated once. The cost is
-    :func:`rramcim.cost.ode.twin_projection` with the same ``n``.
+    :func:`rramcim.cost.ode.twin_projection` with the same ``n`` (it does not count the
+    replica cells of ``row_linearized`` drivers, :class:`OdeSolverConfig
+    <rramcim.analog.ode.OdeSolverConfig>`).
 
     Returns:
         One row per ``n``: ``n_parallel``, ``cells``, ``crossbar_J`` and ``analog_J`` (one
@@ -1126,7 +1136,8 @@ def hp_parallel_sweep(
         sw_ex = sw["extrap_nrmse_max"]
         rows = []
         for n in n_parallel:
-            mp = hp_mapping(fld, cfg, base=OdeSolverConfig(n_state=1, n_parallel=int(n)))
+            base = OdeSolverConfig(n_state=1, n_parallel=int(n), row_linearized=row_linearized)
+            mp = hp_mapping(fld, cfg, base=base)
             runs = _hp_analog_runs(
                 fld, cfg, mp, dev, seeds, cfg.horizon_factor, TRAIN_DRIVES, UNSEEN_DRIVES, True
             )
