@@ -122,3 +122,21 @@ def test_train_ct_reproduces_the_shipped_checkpoint(tmp_path: Path) -> None:
         for k in a.files:
             if k != "summary":
                 assert np.array_equal(a[k], b[k]), k
+
+
+def test_view_key_covers_every_view_field() -> None:
+    """The held-out views' cache key ignores the network and training fields but changes with
+    every other field (also one added later), so a cache never returns the wrong views."""
+    import dataclasses
+
+    from rramcim.apps.nfield.nvs import NvsConfig
+    from rramcim.apps.nfield.sim import VIEW_INDEPENDENT_FIELDS, view_key
+
+    cfg = NvsConfig()
+    names = {f.name for f in dataclasses.fields(cfg)}
+    assert names >= VIEW_INDEPENDENT_FIELDS  # no stale names
+    assert view_key(dataclasses.replace(cfg, lr=cfg.lr * 2, seed=cfg.seed + 1)) == view_key(cfg)
+    changes = {"scene": "dynamic", "image_size": 40, "test_views": 7, "gt_samples": 96, "far": 5.0}
+    for name, value in changes.items():
+        assert view_key(dataclasses.replace(cfg, **{name: value})) != view_key(cfg), name
+    assert {n for n, _ in view_key(cfg)} == names - VIEW_INDEPENDENT_FIELDS

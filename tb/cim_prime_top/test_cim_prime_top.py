@@ -35,7 +35,10 @@ Environment: ``RRAMCIM_PRIME_SAMPLES`` (samples with early stop; default 20),
 ``RRAMCIM_PRIME_ES_OFF`` (extra samples with the early stop off; default 2), which run
 ``RRAMCIM_PRIME_OFF_STEPS`` steps (default 3: the class is then the argmax after 3 steps),
 ``RRAMCIM_PRIME_DATA`` (N-Digits root; default a folder in the build directory, generated if
-missing), ``RRAMCIM_PRIME_OUT`` (write a JSON summary of the run there, for ``rramcim sim``).
+missing), ``RRAMCIM_PRIME_OUT`` (write a JSON summary of the run there, for ``rramcim sim``),
+``RRAMCIM_PRIME_CONTEXT`` (a pickled :class:`rramcim.apps.prime.rtl.PrimeRtlContext` that the
+parent built once for all its shards, :func:`rramcim.apps.prime.sim.write_context`; loaded
+instead of rebuilding the hardware model and running it on the test split).
 """
 
 from __future__ import annotations
@@ -98,8 +101,16 @@ def golden(log: logging.Logger):  # noqa: ANN201 (PrimeRtlContext)
         from rramcim.apps.prime.rtl import build_context
 
         torch.set_num_threads(1)
-        data = os.environ.get("RRAMCIM_PRIME_DATA") or str(Path.cwd() / "ndigits")
-        _CTX = build_context(data, log=log.info)
+        pkl = os.environ.get("RRAMCIM_PRIME_CONTEXT")
+        if pkl:  # built once by the parent for every shard (rramcim.apps.prime.sim)
+            import pickle
+
+            with open(pkl, "rb") as f:
+                _CTX = pickle.load(f)  # written by this run's parent process
+            log.info("hardware model and its test-split results loaded from %s", pkl)
+        else:
+            data = os.environ.get("RRAMCIM_PRIME_DATA") or str(Path.cwd() / "ndigits")
+            _CTX = build_context(data, log=log.info)
     return _CTX
 
 

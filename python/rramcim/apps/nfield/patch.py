@@ -23,7 +23,6 @@ from __future__ import annotations
 import json
 import pickle
 import time
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -191,66 +190,82 @@ def shared_params(params: list[dict[str, int]]) -> dict[str, int] | None:
     return {**rest[0], **{k: max(int(p[k]) for p in params) for k in BOUND_PARAMS}}
 
 
-def run_job(
-    job: dict, sim: str, work: Path, *, nodeid: str | None = None, reuse_build: bool = False
-) -> tuple[dict | None, str | None]:
-    """Run one job through the RTL on ``sim``; returns ``(result, error)``.
+def _bench(sim: str) -> dict:
+    """:func:`tb.vip.runner.run_bench` arguments of every job (all but the parameters)."""
+    return {
+        "sim": sim,
+        "toplevel": "tb_cim_nfield_top",
+        "module": "sim_cim_nfield_top",
+        "testcase": "run_patch",
+        "sources": _sources(),
+        "bench_dir": REPO / "tb" / "cim_nfield_top",
+        "icarus_always_star": True,
+    }
 
-    ``nodeid`` names the build folder (default: one per job); with ``reuse_build`` the job runs
-    in the build that :func:`build_top` made there with the job's ``params``.
-    """
-    from tb.vip.runner import run_bench
 
+def _write_job(job: dict, work: Path) -> Path:
+    """Write the job file the simulator process reads (``RRAMCIM_NFIELD_JOB``)."""
     work.mkdir(parents=True, exist_ok=True)
-    out = Path(job["out"])
-    if out.exists():
-        out.unlink()
     path = work / f"job_{job['kind']}.json"
     path.write_text(json.dumps(job))
-    params = job.get("params") or job_params(job_hardware(job))
-    err = None
-    try:
-        run_bench(
-            sim=sim,
-            nodeid=nodeid or f"make_sim_nfield_{job['kind']}_{sim}",
-            toplevel="tb_cim_nfield_top",
-            module="sim_cim_nfield_top",
-            testcase="run_patch",
-            sources=_sources(),
-            parameters=params,
-            bench_dir=REPO / "tb" / "cim_nfield_top",
-            extra_env={"RRAMCIM_NFIELD_JOB": str(path)},
-            icarus_always_star=True,
-            reuse_build=reuse_build,
-        )
-    except SystemExit as e:  # a failing cocotb test
-        err = str(e)
-    res = json.loads(out.read_text()) if out.exists() else None
-    if res is None and err is None:
-        err = "the simulation wrote no result"
-    return res, err
+    return path
 
 
-def build_top(params: dict[str, int], sim: str, nodeid: str) -> str | None:
-    """Build the bench top with ``params`` into the folder of ``nodeid`` (no run); returns
-    the error, or None."""
-    from tb.vip.runner import run_bench
+def _run_jobs(
+    jobs: list[dict], sim: str, work: Path
+) -> tuple[bool, list[tuple[dict | None, str | None]]]:
+    """Run ``jobs`` (one build when :func:`shared_params` carries them all and ``WAVES`` is
+    off); returns whether the build was shared and ``(result, error)`` per job."""
+    from tb.vip.runner import run_shared, waves_on
 
-    try:
-        run_bench(
-            sim=sim,
-            nodeid=nodeid,
-            toplevel="tb_cim_nfield_top",
-            module="sim_cim_nfield_top",
-            sources=_sources(),
-            parameters=params,
-            bench_dir=REPO / "tb" / "cim_nfield_top",
-            icarus_always_star=True,
-            compile_only=True,
-        )
-    except SystemExit as e:  # cocotb-test reports a failed build this way
-        return f"build failed: {e}"
-    return None
+    shared = shared_params([j["params"] for j in jobs]) if len(jobs) > 1 else None
+    if waves_on():
+        shared = None
+    runs = []
+    for j in jobs:
+        params = shared or j.get("params") or job_params(job_hardware(j))
+        run = {"extra_env": {"RRAMCIM_NFIELD_JOB": str(_write_job({**j, "params": params}, work))}}
+        if shared is None:  # its own build
+            run.update(nodeid=f"make_sim_nfield_{j['kind']}_{sim}", parameters=params)
+        runs.append(run)
+    bench = _bench(sim) if shared is None else {**_bench(sim), "parameters": shared}
+    parts = run_shared(
+        bench,
+        runs,
+        nodeid=f"make_sim_nfield_{sim}",
+        share=shared is not None,
+        results=[j["out"] for j in jobs],
+    )
+    # a run that neither failed nor wrote its result is an error too
+    return shared is not None, [
+        (r, "the simulation wrote no result" if r is None and e is None else e) for r, e in parts
+    ]
+
+
+def run_job(job: dict, sim: str, work: Path) -> tuple[dict | None, str | None]:
+    """Run one job through the RTL on ``sim`` in its own build; returns ``(result, error)``."""
+    return _run_jobs([job], sim, work)[1][0]
+
+
+def run_patch_jobs(jobs: list[dict], sim: str = "verilator") -> dict:
+    """Run written jobs (:func:`write_patch_jobs`) through the RTL, one thread each.
+
+    The jobs share one build of the top when one parameter set carries them all
+    (:func:`shared_params`; the CT field and the static radiance field differ only in
+    :data:`BOUND_PARAMS`), except with ``WAVES=1`` (one build, so one waveform file, per job);
+    :func:`tb.vip.runner.run_shared` builds and runs them.
+    """
+    work = Path(jobs[0]["out"]).parent if jobs else Path(".")
+    t0 = time.perf_counter()
+    shared, parts = _run_jobs(jobs, sim, work)
+    return {
+        "simulator": sim,
+        "wall_s": time.perf_counter() - t0,
+        "shared_build": shared,
+        "jobs": {
+            j["kind"]: {"result": r, "error": e} for j, (r, e) in zip(jobs, parts, strict=True)
+        },
+    }
 
 
 def write_patch_jobs(
@@ -289,42 +304,6 @@ def write_patch_jobs(
             pickle.dump(hw, f, protocol=pickle.HIGHEST_PROTOCOL)
         jobs.append({**job, "hardware": str(hpath), "params": job_params(hw)})
     return jobs
-
-
-def run_patch_jobs(jobs: list[dict], sim: str = "verilator") -> dict:
-    """Run written jobs (:func:`write_patch_jobs`) through the RTL, one thread each.
-
-    The jobs share one build of the top when one parameter set carries them all
-    (:func:`shared_params`; the CT field and the static radiance field differ only in
-    :data:`BOUND_PARAMS`), except with ``WAVES=1`` (one build, so one waveform file, per job).
-    """
-    import os
-
-    work = Path(jobs[0]["out"]).parent if jobs else Path(".")
-    t0 = time.perf_counter()
-    shared = shared_params([j["params"] for j in jobs]) if len(jobs) > 1 else None
-    if os.environ.get("WAVES", "0") not in ("", "0"):
-        shared = None
-    node = f"make_sim_nfield_{sim}"
-    build_err = build_top(shared, sim, node) if shared else None
-
-    def one(j: dict) -> tuple[dict | None, str | None]:
-        if shared is None:
-            return run_job(j, sim, work)
-        if build_err:
-            return None, build_err
-        return run_job({**j, "params": shared}, sim, work, nodeid=node, reuse_build=True)
-
-    with ThreadPoolExecutor(max_workers=max(1, len(jobs))) as ex:
-        parts = list(ex.map(one, jobs))
-    return {
-        "simulator": sim,
-        "wall_s": time.perf_counter() - t0,
-        "shared_build": shared is not None,
-        "jobs": {
-            j["kind"]: {"result": r, "error": e} for j, (r, e) in zip(jobs, parts, strict=True)
-        },
-    }
 
 
 def run_patches(

@@ -114,27 +114,53 @@ def _nvs_matrices(net: torch.nn.Module, name: str) -> list[FieldMatrix]:
     ]
 
 
+#: :class:`rramcim.apps.nfield.nvs.NvsConfig` fields that the held-out views do not depend on
+#: (:func:`rramcim.apps.nfield.nvs.make_test_views` reads neither them nor anything derived
+#: from them: the network, the training schedule and views, the network's samples per ray and
+#: the seed, which keys training only). Every other field, including any added later, is part
+#: of the views' cache key (:func:`held_out_views`), so a new field can cost a render, never
+#: return wrong views.
+VIEW_INDEPENDENT_FIELDS = frozenset(
+    {
+        "net",
+        "steps",
+        "prune_steps",
+        "prune_ratio",
+        "prune_rounds",
+        "batch_rays",
+        "lr",
+        "seed",
+        "train_views",
+        "n_samples",
+    }
+)
+
+
+def view_key(cfg) -> tuple:  # noqa: ANN001 (NvsConfig)
+    """Cache key of the held-out views of ``cfg``: every field of the configuration but
+    :data:`VIEW_INDEPENDENT_FIELDS`, as ``(name, repr(value))`` pairs."""
+    import dataclasses
+
+    return tuple(
+        (f.name, repr(getattr(cfg, f.name)))
+        for f in dataclasses.fields(cfg)
+        if f.name not in VIEW_INDEPENDENT_FIELDS
+    )
+
+
 def held_out_views(cfg, cache: dict | None = None):  # noqa: ANN001, ANN201 (NvsConfig -> ViewSet)
     """The held-out views of ``cfg`` (:func:`rramcim.apps.nfield.nvs.make_test_views`, ground
-    truth at ``gt_samples`` per ray), rendered once per view configuration in ``cache``.
+    truth at ``gt_samples`` per ray), rendered once per view configuration in ``cache``
+    (keyed by :func:`view_key`).
 
     The views depend only on the scene, the cameras and the ray range, so configurations that
     differ in the network or the training schedule share them. Callers must not modify them.
     """
     from rramcim.apps.nfield.nvs import make_test_views
 
-    key = (
-        cfg.scene,
-        cfg.test_views,
-        cfg.image_size,
-        cfg.fov_deg,
-        cfg.radius,
-        cfg.near,
-        cfg.far,
-        cfg.gt_samples,
-    )
     if cache is None:
         return make_test_views(cfg)
+    key = view_key(cfg)
     if key not in cache:
         cache[key] = make_test_views(cfg)
     return cache[key]

@@ -7,7 +7,9 @@
    energy projection);
 2. the RTL co-simulation of ``cim_prime_top`` on ``n_rtl`` test samples (the pyuvm bench of
    ``tb/cim_prime_top`` with its scoreboard: class, stop step and every step's output
-   membranes equal to the hardware model's), in ``shards`` simulator processes;
+   membranes equal to the hardware model's), in ``shards`` simulator processes on one build
+   of the top, which load the bench's golden context (hardware model and its test-split
+   results) that this process builds once (:func:`write_context`) for both simulators;
 3. the hardware-level robustness sweep (small default for ``make sim``);
 4. the inpainting evaluation (pruned spiking VAE), if its checkpoint is shipped;
 
@@ -20,7 +22,6 @@ from __future__ import annotations
 import json
 import os
 import time
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from rramcim.apps.prime.rtl import PRIME_TOP_PARAMS
@@ -28,8 +29,48 @@ from rramcim.apps.prime.rtl import PRIME_TOP_PARAMS
 REPO = Path(__file__).resolve().parents[4]
 
 
+def write_context(path: Path, data_root: str | Path) -> Path:
+    """Build the PRIME bench's golden context once and pickle it to ``path``.
+
+    The context (:func:`rramcim.apps.prime.rtl.build_context`: the hardware model and its
+    results on the whole test split, about 10-25 s) is what every ``cim_prime_top`` shard
+    needs before it picks its samples; the shards load this file (``RRAMCIM_PRIME_CONTEXT``)
+    instead of each building it again. Built on one torch thread, as the bench builds it.
+
+    Args:
+        path: the pickle file (its folder is made).
+        data_root: N-Digits root (generated there if missing).
+
+    Returns:
+        ``path``.
+    """
+    import pickle
+
+    import torch
+
+    from rramcim.apps.prime.rtl import build_context
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        ctx = build_context(data_root, log=lambda *_: None)
+    finally:
+        torch.set_num_threads(threads)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    with open(tmp, "wb") as f:
+        pickle.dump(ctx, f, protocol=pickle.HIGHEST_PROTOCOL)
+    tmp.replace(path)
+    return path
+
+
 def run_rtl_subset(
-    out_dir: Path, n: int, sim: str = "icarus", shards: int = 1, seed: int | None = None
+    out_dir: Path,
+    n: int,
+    sim: str = "icarus",
+    shards: int = 1,
+    seed: int | None = None,
+    context: Path | None = None,
 ) -> dict:
     """``n`` test samples through the RTL top; returns the merged bench summary.
 
@@ -39,10 +80,13 @@ def run_rtl_subset(
             ``shards``-th sample of one selection, so the shards are disjoint).
         sim: ``icarus`` or ``verilator``.
         shards: parallel simulator processes; they run one build of the top (made first),
-            except with ``WAVES=1``, where each shard builds its own (one waveform file each).
+            except with ``WAVES=1``, where each shard builds its own (one waveform file each)
+            (:func:`tb.vip.runner.run_shared`).
         seed: ``COCOTB_RANDOM_SEED`` of the benches (default: random, logged).
+        context: the bench's golden context written by :func:`write_context`, which the
+            shards load; None: each shard builds it.
     """
-    from tb.vip.runner import SIM_BUILD, run_bench
+    from tb.vip.runner import SIM_BUILD, run_shared
 
     here = REPO / "tb" / "cim_prime_top"
     import sys
@@ -63,45 +107,33 @@ def run_rtl_subset(
         "bench_dir": here,
         "icarus_always_star": True,
     }
-    share = shards > 1 and os.environ.get("WAVES", "0") in ("", "0")
-    build_err = None
-    if share:  # one build for every shard (equal parameters and sources)
-        try:
-            run_bench(nodeid=f"make_sim_prime_{sim}", compile_only=True, **bench)
-        except SystemExit as e:
-            build_err = f"build failed: {e}"
-
-    def one(i: int) -> tuple[dict | None, str | None]:
-        path = out_dir / f"prime_rtl_{i}.json"
-        if path.exists():
-            path.unlink()
-        env = {
-            "RRAMCIM_PRIME_SAMPLES": str(n),
-            "RRAMCIM_PRIME_ES_OFF": "0",
-            "RRAMCIM_PRIME_SHARD": f"{i}/{shards}",
-            "RRAMCIM_PRIME_SELECT_SEED": "0",
-            "RRAMCIM_PRIME_OUT": str(path),
-            "RRAMCIM_PRIME_DATA": str(SIM_BUILD / "ndigits"),
+    paths = [out_dir / f"prime_rtl_{i}.json" for i in range(shards)]
+    runs = [
+        {
+            "nodeid": f"make_sim_prime_{sim}_{i}",  # its own build (WAVES=1 or one shard)
+            "testcase": "PrimeSamplesTest",
+            "extra_env": {
+                "RRAMCIM_PRIME_SAMPLES": str(n),
+                "RRAMCIM_PRIME_ES_OFF": "0",
+                "RRAMCIM_PRIME_SHARD": f"{i}/{shards}",
+                "RRAMCIM_PRIME_SELECT_SEED": "0",
+                "RRAMCIM_PRIME_OUT": str(path),
+                "RRAMCIM_PRIME_DATA": str(SIM_BUILD / "ndigits"),
+                **({"RRAMCIM_PRIME_CONTEXT": str(context)} if context else {}),
+            },
         }
-        if build_err:
-            return None, build_err
-        err = None
-        try:
-            run_bench(
-                nodeid=f"make_sim_prime_{sim}" if share else f"make_sim_prime_{sim}_{i}",
-                testcase="PrimeSamplesTest",
-                extra_env=env,
-                reuse_build=share,
-                **bench,
-            )
-        except SystemExit as e:  # a failing cocotb test
-            err = str(e)
-        return (json.loads(path.read_text()) if path.exists() else None), err
-
-    t0 = time.perf_counter()
-    with ThreadPoolExecutor(max_workers=shards) as ex:
-        parts = list(ex.map(one, range(shards)))
-    wall = time.perf_counter() - t0
+        for i, path in enumerate(paths)
+    ]
+    times: dict[str, float] = {}
+    parts = run_shared(
+        bench,
+        runs,
+        nodeid=f"make_sim_prime_{sim}",
+        results=paths,
+        max_workers=shards,
+        timings=times,
+    )
+    wall = times["run_s"]  # the shards, without the shared build
     res = [p for p, _ in parts if p is not None]
     errors = [e for _, e in parts if e]
     rows = [r for p in res for r in p["results"]]
@@ -152,8 +184,13 @@ def run_prime_sim(
     ev = run_evaluation(data, out_dir=str(out_dir), log=lambda *_: None)
     t_eval = time.perf_counter() - t0
 
+    # The bench's golden context (hardware model and its test-split results), built once here
+    # for every shard of both simulators instead of once in each shard.
+    t1 = time.perf_counter()
+    ctx = write_context(REPO / "sim_build" / "make_sim_prime" / "context.pkl", data)
+    t_ctx = time.perf_counter() - t1
     log(f"rramcim sim: PRIME RTL co-simulation, {n_rtl} samples on {sim} ({shards} shards) ...")
-    rtl = run_rtl_subset(out_dir, n_rtl, sim=sim, shards=shards, seed=seed)
+    rtl = run_rtl_subset(out_dir, n_rtl, sim=sim, shards=shards, seed=seed, context=ctx)
     (out_dir / "prime_rtl.json").write_text(json.dumps(rtl, indent=2))
     cross = None
     if n_cross > 0 and cross_sim:
@@ -162,7 +199,7 @@ def run_prime_sim(
             f"({shards} shards) ..."
         )
         cross = run_rtl_subset(
-            out_dir / cross_sim, n_cross, sim=cross_sim, shards=shards, seed=seed
+            out_dir / cross_sim, n_cross, sim=cross_sim, shards=shards, seed=seed, context=ctx
         )
         (out_dir / f"prime_rtl_{cross_sim}.json").write_text(json.dumps(cross, indent=2))
 
@@ -221,6 +258,7 @@ def run_prime_sim(
         "inpainting": inp,
         "wall_s": {
             "eval": t_eval,
+            "rtl_context": t_ctx,
             "rtl": rtl["wall_s"],
             "rtl_cross": cross["wall_s"] if cross else 0.0,
             "robustness": t_rob,
