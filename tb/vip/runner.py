@@ -136,6 +136,7 @@ def run_bench(
     icarus_always_star: bool = False,
     compile_only: bool = False,
     reuse_build: bool = False,
+    seed: int | None = None,
 ) -> None:
     """Build and run one cocotb bench on one simulator.
 
@@ -165,6 +166,8 @@ def run_bench(
             checks (Verilator's identical-input skip and make; Icarus's timestamp check) then
             skip the compile, so several runs, also in parallel threads, share one build. The
             parameters are not part of Icarus's check: reuse only a build of equal ones.
+        seed: ``COCOTB_RANDOM_SEED`` when ``SEED`` is not set (``SEED`` wins; None with
+            neither: cocotb picks one and logs it).
 
     Raises:
         SystemExit: from cocotb-test when a cocotb test fails (pytest reports it as a failure).
@@ -177,7 +180,7 @@ def run_bench(
     pypath = [str(REPO / "python"), str(REPO)]
     if bench_dir is not None:
         pypath.insert(0, str(bench_dir))
-    seed = os.environ.get("SEED") or None
+    seed = os.environ.get("SEED") or (None if seed is None else str(int(seed)))
 
     build = SIM_BUILD / sim / _node_dir(nodeid)
     if not reuse_build and build.exists():
