@@ -9,6 +9,8 @@ program ports. The macros are :class:`rramcim.cosim.xbar.KeyedReadAdapter` objec
 ``program=True`` (MLP) or read-only (encoder, the hardware model's own encoder macro); read keys
 are :class:`rramcim.cosim.xbar.ResetEpochKeys` (reads numbered from 0 after each reset, epoch =
 resets seen), which is golden item 11 with ``first_vector`` = coordinates since the reset.
+The pyuvm skeleton (BFM clock/reset/APB part, sequence, driver, scoreboard base, env, test,
+pytest entry) is :mod:`tb.vip.uvm`; this module holds the field-specific parts.
 
 Programming happens once per simulation (module-level cache: the analogue state lives in the
 Python macro objects and survives a reset); the other tests reuse it. Should the RTL programming
@@ -46,31 +48,24 @@ from pathlib import Path
 
 import cocotb
 import numpy as np
-import pytest
 import pyuvm
-from cocotb.clock import Clock
-from cocotb.triggers import ClockCycles, Edge, FallingEdge, ReadOnly, RisingEdge, Timer
-from pyuvm import (
-    ConfigDB,
-    uvm_analysis_port,
-    uvm_driver,
-    uvm_env,
-    uvm_sequence,
-    uvm_sequence_item,
-    uvm_sequencer,
-    uvm_subscriber,
-    uvm_test,
-)
+from cocotb.triggers import ClockCycles, Edge, FallingEdge, ReadOnly, RisingEdge
+from pyuvm import ConfigDB, uvm_sequence_item, uvm_subscriber
 
 from rramcim.apps.nfield.rtl import EVAL_COUNTERS
-
-try:  # bench side (inside the simulator) and pytest side share this file
-    from tb.vip.params import param
-except ImportError:  # pragma: no cover
-    param = None  # type: ignore[assignment]
+from tb.vip.params import param
+from tb.vip.uvm import (
+    CLK_NS,
+    BenchEnv,
+    BfmDriver,
+    BfmTest,
+    ItemScoreboard,
+    TopBfm,
+    signed,
+    top_bench_test,
+)
 
 HERE = Path(__file__).resolve().parent
-CLK_NS = 10
 MAX_CYCLES_PER_COORD = 20_000
 POLL_LIMIT = 10_000
 
@@ -168,10 +163,6 @@ def context(log: logging.Logger) -> Context:
     return _CTX
 
 
-def signed(v: int, w: int) -> int:
-    return v - (1 << w) if v >> (w - 1) & 1 else v
-
-
 # ------------------------------------------------------------------------------------------
 # Sequence item, BFM (the only code that touches pins)
 # ------------------------------------------------------------------------------------------
@@ -197,21 +188,17 @@ class EvalItem(uvm_sequence_item):
         return f"{self.get_name()} ({len(self.codes)} coordinates, epoch {self.epoch})"
 
 
-class NfieldBfm:
+class NfieldBfm(TopBfm):
     """Pins of the top: clock, reset, APB, coordinate source, out sink, macro adapters."""
 
     def __init__(self, dut, seed: int) -> None:  # noqa: ANN001
         from rramcim.cosim.xbar import KeyedReadAdapter
-        from tb.vip.apb import ApbMaster
 
-        self.dut = dut
-        self.log = logging.getLogger("cocotb.nfield.bfm")
-        self.rng = random.Random(seed)
+        super().__init__(dut, seed, "cocotb.nfield.bfm", apb_idle_cycles=0)
         self.ctx = context(self.log)
         self.out_w = param("OUT_W")
         self.n_in = param("N_IN")
         self.coord_bits = param("COORD_BITS")
-        self.apb = ApbMaster(dut, dut.clk_i, rng=random.Random(seed + 1), idle_cycles=0)
         t_conv = param("T_CONV_CYC")
         c = self.ctx
         self.enc = KeyedReadAdapter(
@@ -235,19 +222,17 @@ class NfieldBfm:
         self.stages: set[int] = set()
         self._src_stop = False
 
-    async def start(self) -> None:
-        """Clock, idle inputs, adapters, reset."""
-        d = self.dut
-        d.rst_ni.value = 0
-        await Timer(1, "ns")
-        Clock(d.clk_i, CLK_NS, unit="ns", impl="gpi").start()
+    def start_models(self) -> None:
         for a in (self.enc, *self.mlp):
             a.start()
+
+    def idle_pins(self) -> None:
+        d = self.dut
         d.coord_valid_i.value = 0
         d.coord_data_i.value = 0
         d.out_ready_i.value = 0
-        self.apb.drive_idle()
-        await self.reset()
+
+    def after_start(self) -> None:
         cocotb.start_soon(self._watch_stage())
 
     async def _watch_stage(self) -> None:
@@ -258,45 +243,25 @@ class NfieldBfm:
             if v.is_resolvable:
                 self.stages.add(int(v))
 
-    async def reset(self, cycles: int = 3) -> None:
-        d = self.dut
-        await FallingEdge(d.clk_i)
-        d.rst_ni.value = 0
+    def on_reset_assert(self) -> None:
         self.vec = 0
-        self.apb.drive_idle()
-        d.coord_valid_i.value = 0
-        await ClockCycles(d.clk_i, cycles)
-        await FallingEdge(d.clk_i)
+        self.dut.coord_valid_i.value = 0
+
+    def on_reset_release(self) -> None:
         # the new epoch starts here, not at the falling edge of rst_n: an adapter woken at that
         # same edge may still see rst_n = 1 and key a read that the reset then cuts
         for k in (self.ctx.enc_keys, *self.ctx.mlp_keys):
             k.new_epoch()
-        d.rst_ni.value = 1
-        await ClockCycles(d.clk_i, 3)  # reset synchroniser
 
     def errors(self) -> list[str]:
         return [e for a in (self.enc, *self.mlp) for e in a.errors]
 
     # -- registers ---------------------------------------------------------------------------
-    async def write(self, reg: str | int, value: int, expect_error: bool = False) -> None:
+    def reg_index(self, reg: str | int) -> int:
+        """Registers by name (:data:`rramcim.apps.nfield.rtl.REG`) or index."""
         from rramcim.apps.nfield.rtl import REG
 
-        idx = REG[reg] if isinstance(reg, str) else reg
-        err = await self.apb.write(4 * idx, value)
-        if err != expect_error:
-            raise AssertionError(
-                f"APB write of {value:#x} to register {reg}: pslverr = {int(err)}, "
-                f"expected {int(expect_error)}"
-            )
-
-    async def read(self, reg: str | int, expect_error: bool = False) -> int:
-        from rramcim.apps.nfield.rtl import REG
-
-        idx = REG[reg] if isinstance(reg, str) else reg
-        data, err = await self.apb.read(4 * idx)
-        if err != expect_error:
-            raise AssertionError(f"APB read of register {reg}: pslverr = {int(err)}")
-        return data
+        return REG[reg] if isinstance(reg, str) else reg
 
     async def configure(self) -> None:
         for name, v in self.ctx.regs:
@@ -478,28 +443,10 @@ def rtl_finish(c: Context) -> None:
 # ------------------------------------------------------------------------------------------
 # pyuvm components
 # ------------------------------------------------------------------------------------------
-class EvalSeq(uvm_sequence):
-    def __init__(self, name: str, items: list[EvalItem]) -> None:
-        super().__init__(name)
-        self.items = items
+class NfieldDriver(BfmDriver):
+    """Runs every batch of coordinates through :meth:`NfieldBfm.run_eval`."""
 
-    async def body(self) -> None:
-        for item in self.items:
-            await self.start_item(item)
-            await self.finish_item(item)
-
-
-class NfieldDriver(uvm_driver):
-    def build_phase(self) -> None:
-        self.ap = uvm_analysis_port("ap", self)
-        self.bfm = ConfigDB().get(self, "", "BFM")
-
-    async def run_phase(self) -> None:
-        while True:
-            item = await self.seq_item_port.get_next_item()
-            await self.bfm.run_eval(item)
-            self.ap.write(item)
-            self.seq_item_port.item_done()
+    BFM_METHOD = "run_eval"
 
 
 def expected(c: Context, item: EvalItem, wrong: bool):  # noqa: ANN201 (NfieldResult)
@@ -540,21 +487,17 @@ def golden_counters(c: Context, r, n: int) -> dict[str, int]:  # noqa: ANN001
     }
 
 
-class NfieldScoreboard(uvm_subscriber):
-    """Compares every output code and the counters with the hardware model."""
+class NfieldScoreboard(ItemScoreboard):
+    """Compares every output code and the counters with the hardware model (``perturb``: the
+    wrong model of :func:`expected`)."""
 
-    def build_phase(self) -> None:
-        self.bfm = ConfigDB().get(self, "", "BFM")
-        self.wrong = ConfigDB().get(self, "", "WRONG_MODEL")
-        self.expect_items = ConfigDB().get(self, "", "EXPECT_ITEMS")
-        self.errors: list[str] = []
-        self.n = 0
+    def where(self, item: EvalItem) -> str:
+        return f"{item} (seed {cocotb.RANDOM_SEED}, first_vector {item.first_vector})"
 
-    def write(self, item: EvalItem) -> None:
+    def mismatches(self, item: EvalItem) -> list[str]:
         c = self.bfm.ctx
-        r = expected(c, item, self.wrong)
+        r = expected(c, item, bool(self.perturb))
         n_out = r.out.shape[1]
-        where = f"{item} (seed {cocotb.RANDOM_SEED}, first_vector {item.first_vector})"
         errs = []
         if item.error:
             errs.append(item.error)
@@ -577,28 +520,20 @@ class NfieldScoreboard(uvm_subscriber):
             errs.append(f"STATUS error flags {item.status:#x}")
         if self.bfm.errors():
             errs.append(f"adapter errors {self.bfm.errors()[:3]}")
-        self.n += 1
-        if errs:
-            self.errors.append(f"{where}: " + "; ".join(errs))
-            self.logger.error("%s: %s", where, errs[0])
-        else:
-            self.logger.info(
-                "%s: %d outputs equal, %d cycles, %d gaps, %d stalls, reads batched / live "
-                "%d / %d, counters %s",
-                where,
-                len(item.outs),
-                item.cycles,
-                item.gaps,
-                item.stalls,
-                *item.prefetch,
-                item.counters,
-            )
+        return errs
 
-    def check_phase(self) -> None:
-        if self.n == 0 and self.expect_items:
-            raise AssertionError("the scoreboard saw no item")
-        if self.errors:
-            raise AssertionError(f"{len(self.errors)} item(s) differ; first: {self.errors[0]}")
+    def passed(self, where: str, item: EvalItem) -> None:
+        self.logger.info(
+            "%s: %d outputs equal, %d cycles, %d gaps, %d stalls, reads batched / live "
+            "%d / %d, counters %s",
+            where,
+            len(item.outs),
+            item.cycles,
+            item.gaps,
+            item.stalls,
+            *item.prefetch,
+            item.counters,
+        )
 
 
 class NfieldCoverage(uvm_subscriber):
@@ -623,17 +558,12 @@ class NfieldCoverage(uvm_subscriber):
                 hit(f"stage layer {s - 2}")
 
 
-class NfieldEnv(uvm_env):
-    def build_phase(self) -> None:
-        self.seqr = uvm_sequencer("seqr", self)
-        self.driver = NfieldDriver("driver", self)
-        self.scoreboard = NfieldScoreboard("scoreboard", self)
-        self.coverage = NfieldCoverage("coverage", self)
+class NfieldEnv(BenchEnv):
+    """Driver, scoreboard and coverage (every test feeds the bins)."""
 
-    def connect_phase(self) -> None:
-        self.driver.seq_item_port.connect(self.seqr.seq_item_export)
-        self.driver.ap.connect(self.scoreboard.analysis_export)
-        self.driver.ap.connect(self.coverage.analysis_export)
+    DRIVER = NfieldDriver
+    SCOREBOARD = NfieldScoreboard
+    COVERAGE = NfieldCoverage
 
 
 def patch_codes(n: int, rng: random.Random) -> np.ndarray:
@@ -649,36 +579,17 @@ def patch_codes(n: int, rng: random.Random) -> np.ndarray:
     return coord_codes(patch, param("COORD_BITS"))
 
 
-class NfieldBaseTest(uvm_test):
+class NfieldBaseTest(BfmTest):
     """Builds the BFM and the environment; subclasses run their scenario."""
 
-    wrong_model = False
-    expect_items = True
+    ENV = NfieldEnv
+    coverage = True
 
-    def build_phase(self) -> None:
-        self.bfm = NfieldBfm(cocotb.top, cocotb.RANDOM_SEED)
-        self.bfm.log.info(
-            "test seed %d (derived from the run's seed, which cocotb logs at start-up as "
-            "'Seeding Python random module with ...'; SEED=<it> reproduces the run)",
-            cocotb.RANDOM_SEED,
-        )
-        ConfigDB().set(None, "*", "BFM", self.bfm)
-        ConfigDB().set(None, "*", "WRONG_MODEL", self.wrong_model)
-        ConfigDB().set(None, "*", "EXPECT_ITEMS", self.expect_items)
-        self.env = NfieldEnv("env", self)
+    def make_bfm(self) -> NfieldBfm:
+        return NfieldBfm(cocotb.top, cocotb.RANDOM_SEED)
 
-    async def scenario(self) -> None:
-        raise NotImplementedError
-
-    async def run_phase(self) -> None:
-        self.raise_objection()
-        await self.bfm.start()
-        t0 = time.perf_counter()
-        progress(f"{type(self).__name__} started")
-        await self.scenario()
-        self.bfm.log.info("%s: %.1f s", type(self).__name__, time.perf_counter() - t0)
-        progress(f"{type(self).__name__} done in {time.perf_counter() - t0:.1f} s")
-        self.drop_objection()
+    def note(self, line: str) -> None:
+        progress(line)
 
 
 @pyuvm.test(timeout_time=20, timeout_unit="ms")
@@ -727,7 +638,7 @@ class NfieldProgramTest(NfieldBaseTest):
         if errs:
             raise AssertionError("programming: " + "; ".join(errs))
         codes = patch_codes(8, b.rng)
-        await EvalSeq("seq", [EvalItem("after-programming", codes)]).start(self.env.seqr)
+        await self.run_plan([EvalItem("after-programming", codes)])
 
 
 @pyuvm.test(timeout_time=20, timeout_unit="ms")
@@ -749,7 +660,7 @@ class NfieldEvalTest(NfieldBaseTest):
             EvalItem("patch-b", codes[h:], p_gap=0.0, p_stall=0.0),
             EvalItem("corners", corners[:, : param("N_IN")]),
         ]
-        await EvalSeq("seq", items).start(self.env.seqr)
+        await self.run_plan(items)
 
 
 @pyuvm.test(timeout_time=5, timeout_unit="ms")
@@ -837,7 +748,7 @@ class NfieldResetTest(NfieldBaseTest):
         assert st & 0xFF0B == 0, f"after reset: idle, no HAQ work, no error, stage 0: {st:#x}"
         assert await b.read("COORDS") == 0, "counters restart at reset"
         codes = patch_codes(6, b.rng)
-        await EvalSeq("seq", [EvalItem("after-reset", codes)]).start(self.env.seqr)
+        await self.run_plan([EvalItem("after-reset", codes)])
         reads_e = len(codes) * param("COORD_BITS") * c.hw.enc_macro.cfg.n_groups
         assert c.enc_keys.reads == reads_e, (
             f"encoder reads numbered {c.enc_keys.reads} after the reset, expected {reads_e}"
@@ -848,11 +759,11 @@ class NfieldResetTest(NfieldBaseTest):
 class NfieldExpectFailTest(NfieldBaseTest):
     """The scoreboard with a wrong model (ENC_GAIN off by one LSB) must fail."""
 
-    wrong_model = True
+    perturb = 1
 
     async def scenario(self) -> None:
         codes = patch_codes(16, self.bfm.rng)
-        await EvalSeq("seq", [EvalItem("wrong-model", codes)]).start(self.env.seqr)
+        await self.run_plan([EvalItem("wrong-model", codes)])
 
 
 @pyuvm.test()
@@ -915,26 +826,11 @@ def sources() -> list[Path]:
     ]
 
 
-def _sims() -> list[str]:
-    from tb.vip.runner import simulators
-
-    return simulators()
-
-
-@pytest.mark.sim
-@pytest.mark.parametrize("pset", list(PARAM_SETS))
-@pytest.mark.parametrize("sim", _sims())
-def test_cim_nfield_top(sim: str, pset: str, request: pytest.FixtureRequest) -> None:
-    """The neural-field top on one simulator: programming, evaluation, CSR, reset, fail."""
-    from tb.vip.runner import run_bench
-
-    run_bench(
-        sim=sim,
-        nodeid=request.node.nodeid,
-        toplevel="tb_cim_nfield_top",
-        module="test_cim_nfield_top",
-        sources=sources(),
-        parameters=tiny_params(PARAM_SETS[pset]),
-        bench_dir=HERE,
-        icarus_always_star=True,
-    )
+test_cim_nfield_top = top_bench_test(
+    "tb_cim_nfield_top",
+    PARAM_SETS,
+    __file__,
+    sources,
+    parameters=tiny_params,
+    doc="The neural-field top on one simulator: programming, evaluation, CSR, reset, fail.",
+)

@@ -8,7 +8,9 @@ run over APB (:func:`rramcim.golden.ode_top.config_writes`), starts it, and drai
 FIFO through SMP_DATA at random intervals (so the FIFO fills and ticks slip now and then).
 The scoreboard requires, for every run, every SPI frame (every chip's word), every LDAC tick
 (switch pattern and all DAC output codes), every sample word and the run's counters to equal
-the hardware model (:func:`rramcim.golden.ode_top.simulate`).
+the hardware model (:func:`rramcim.golden.ode_top.simulate`). The pyuvm skeleton (BFM
+clock/reset/APB part, sequence, driver, scoreboard base, env, test, pytest entry) is
+:mod:`tb.vip.uvm`; this module holds the ODE-specific parts.
 
 Runs: ``RRAMCIM_ODE_WORKLOAD`` selects them: ``synthetic`` (default) draws random solver
 networks and random channel programs that use every channel mode (CONST, RAMP, SINE, TABLE,
@@ -36,38 +38,29 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import logging
 import os
 import random
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import cocotb
 import numpy as np
-import pytest
 import pyuvm
-from cocotb.clock import Clock
-from cocotb.triggers import ClockCycles, FallingEdge, Timer
-from pyuvm import (
-    ConfigDB,
-    uvm_analysis_port,
-    uvm_driver,
-    uvm_env,
-    uvm_sequence,
-    uvm_sequence_item,
-    uvm_sequencer,
-    uvm_subscriber,
-    uvm_test,
+from cocotb.triggers import ClockCycles
+from pyuvm import uvm_sequence_item, uvm_subscriber
+
+from tb.vip.params import param
+from tb.vip.uvm import (
+    CLK_NS,
+    BenchEnv,
+    BfmDriver,
+    BfmTest,
+    ItemScoreboard,
+    TopBfm,
+    top_bench_test,
 )
 
-try:  # bench side (inside the simulator) and pytest side share this file
-    from tb.vip.params import param
-except ImportError:  # pragma: no cover
-    param = None  # type: ignore[assignment]
-
 HERE = Path(__file__).resolve().parent
-CLK_NS = 10
 
 
 # ------------------------------------------------------------------------------------------
@@ -341,19 +334,15 @@ COUNTERS = ("RUNS", "OVERRUNS", "DAC_SAT", "FRAMES", "LDACS", "CONVS", "ADC_SAT"
             "CSR_ERRS", "SPI_ERRS")  # fmt: skip
 
 
-class OdeBfm:
+class OdeBfm(TopBfm):
     """Pins of the top: clock, reset, APB master, solver-board adapter."""
 
     def __init__(self, dut, seed: int) -> None:  # noqa: ANN001
         from rramcim.analog.dac import DacBank
         from rramcim.cosim.ode import OdeMacroAdapter
-        from tb.vip.apb import ApbMaster
 
-        self.dut = dut
-        self.log = logging.getLogger("cocotb.ode.bfm")
-        self.rng = random.Random(seed)
+        super().__init__(dut, seed, "cocotb.ode.bfm", apb_idle_cycles=(0, 2))
         self.cfg = top_config()
-        self.apb = ApbMaster(dut, dut.clk_i, rng=random.Random(seed + 1), idle_cycles=(0, 2))
         self.bank = DacBank(self.cfg.spi())
         self.adapter: OdeMacroAdapter | None = None
         self._adapter_cls = OdeMacroAdapter
@@ -372,41 +361,11 @@ class OdeBfm:
         )  # fmt: skip
         self.adapter.start()
 
-    async def start(self) -> None:
-        """Clock, idle bus, reset."""
-        d = self.dut
-        d.rst_ni.value = 0
-        await Timer(1, "ns")
-        Clock(d.clk_i, CLK_NS, unit="ns", impl="gpi").start()
-        u = d.u_macro
+    def idle_pins(self) -> None:
+        """The macro shell's ADC outputs idle until an adapter drives them."""
+        u = self.dut.u_macro
         u.adc_done_o.value = 0
         u.adc_code_o.value = 0
-        self.apb.drive_idle()
-        await self.reset()
-
-    async def reset(self, cycles: int = 3) -> None:
-        d = self.dut
-        await FallingEdge(d.clk_i)
-        d.rst_ni.value = 0
-        self.apb.drive_idle()
-        await ClockCycles(d.clk_i, cycles)
-        await FallingEdge(d.clk_i)
-        d.rst_ni.value = 1
-        await ClockCycles(d.clk_i, 3)  # reset synchroniser
-
-    async def write(self, idx: int, value: int, expect_error: bool = False) -> None:
-        err = await self.apb.write(4 * idx, value)
-        if err != expect_error:
-            raise AssertionError(
-                f"APB write of {value:#x} to register {idx}: pslverr = {err}, expected "
-                f"{expect_error}"
-            )
-
-    async def read(self, idx: int) -> int:
-        data, err = await self.apb.read(4 * idx)
-        if err:
-            raise AssertionError(f"APB read of register {idx}: pslverr")
-        return data
 
     async def counters(self) -> dict[str, int]:
         from rramcim.golden.ode_top import REG
@@ -474,35 +433,18 @@ class OdeBfm:
 # ------------------------------------------------------------------------------------------
 # pyuvm components
 # ------------------------------------------------------------------------------------------
-class OdeSeq(uvm_sequence):
-    def __init__(self, name: str, plan: list[tuple[Scenario, int]]) -> None:
-        super().__init__(name)
-        self.plan = plan
+class OdeDriver(BfmDriver):
+    """Predicts every run with the hardware model, then runs it (:meth:`OdeBfm.run_item`)."""
 
-    async def body(self) -> None:
-        for scen, i in self.plan:
-            item = OdeItem(f"{scen.label}{i}", scen, i)
-            await self.start_item(item)
-            await self.finish_item(item)
+    BFM_METHOD = "run_item"
 
-
-class OdeDriver(uvm_driver):
-    def build_phase(self) -> None:
-        self.ap = uvm_analysis_port("ap", self)
-        self.bfm = ConfigDB().get(self, "", "BFM")
-
-    async def run_phase(self) -> None:
+    def before(self, item: OdeItem) -> None:
         from rramcim.golden.ode_top import simulate
 
-        while True:
-            item = await self.seq_item_port.get_next_item()
-            bank = self.bfm.bank  # the DAC registers as earlier runs left them
-            item.expected = simulate(self.bfm.cfg, [item.run], item.scen.solver,
-                                     item.scen.channel_map,
-                                     dac_state=[(bank.input, bank.output)])[0]  # fmt: skip
-            await self.bfm.run_item(item)
-            self.ap.write(item)
-            self.seq_item_port.item_done()
+        bank = self.bfm.bank  # the DAC registers as earlier runs left them
+        item.expected = simulate(self.bfm.cfg, [item.run], item.scen.solver,
+                                 item.scen.channel_map,
+                                 dac_state=[(bank.input, bank.output)])[0]  # fmt: skip
 
 
 def _first_diff(a: list, b: list) -> int | None:
@@ -512,20 +454,13 @@ def _first_diff(a: list, b: list) -> int | None:
     return None if len(a) == len(b) else min(len(a), len(b))
 
 
-class OdeScoreboard(uvm_subscriber):
+class OdeScoreboard(ItemScoreboard):
     """Compares every run with the hardware model (a wrong model can be injected)."""
 
-    def build_phase(self) -> None:
-        self.perturb = ConfigDB().get(self, "", "PERTURB")
-        self.expect_runs = ConfigDB().get(self, "", "EXPECT_RUNS")
-        self.errors: list[str] = []
-        self.n = 0
-        self.results: list[dict] = []
+    NOUN = "run"
 
-    def write(self, item: OdeItem) -> None:
+    def mismatches(self, item: OdeItem) -> list[str]:
         exp = item.expected
-        self.n += 1
-        where = f"{item} (seed {cocotb.RANDOM_SEED})"
         errs = []
         if item.error:
             errs.append(item.error)
@@ -561,22 +496,16 @@ class OdeScoreboard(uvm_subscriber):
             "words": item.words, "model_words": want_words, "cycles": item.cycles,
             "ticks": rc.n_ticks, "overruns": c.get("OVERRUNS", 0),
         })  # fmt: skip
-        if errs:
-            self.errors.append(f"{where}: " + "; ".join(errs))
-            self.logger.error("%s: %s", where, errs[0])
-        else:
-            self.logger.info(
-                "%s: %d ticks, %d frames, %d samples equal; %d cycles, %d slipped ticks, "
-                "FIFO high water %d",
-                where, rc.n_ticks, len(exp.frames), len(exp.samples), item.cycles,
-                c["OVERRUNS"], item.max_level,
-            )  # fmt: skip
+        return errs
 
-    def check_phase(self) -> None:
-        if self.n == 0 and self.expect_runs:
-            raise AssertionError("the scoreboard saw no run")
-        if self.errors:
-            raise AssertionError(f"{len(self.errors)} run(s) differ; first: {self.errors[0]}")
+    def passed(self, where: str, item: OdeItem) -> None:
+        exp = item.expected
+        self.logger.info(
+            "%s: %d ticks, %d frames, %d samples equal; %d cycles, %d slipped ticks, "
+            "FIFO high water %d",
+            where, item.run.runcfg.n_ticks, len(exp.frames), len(exp.samples), item.cycles,
+            item.counters["OVERRUNS"], item.max_level,
+        )  # fmt: skip
 
 
 class OdeCoverage(uvm_subscriber):
@@ -616,52 +545,37 @@ class OdeCoverage(uvm_subscriber):
         self.cov.check(need, self.logger)
 
 
-class OdeEnv(uvm_env):
-    def build_phase(self) -> None:
-        self.seqr = uvm_sequencer("seqr", self)
-        self.driver = OdeDriver("driver", self)
-        self.scoreboard = OdeScoreboard("scoreboard", self)
-        self.coverage = OdeCoverage("coverage", self) if ConfigDB().get(self, "", "COV") else None
+class OdeEnv(BenchEnv):
+    """Driver, scoreboard and (for :class:`OdeRunsTest`) coverage."""
 
-    def connect_phase(self) -> None:
-        self.driver.seq_item_port.connect(self.seqr.seq_item_export)
-        self.driver.ap.connect(self.scoreboard.analysis_export)
-        if self.coverage is not None:
-            self.driver.ap.connect(self.coverage.analysis_export)
+    DRIVER = OdeDriver
+    SCOREBOARD = OdeScoreboard
+    COVERAGE = OdeCoverage
 
 
 def _env_int(name: str, default: int) -> int:
     return int(os.environ.get(name, default))
 
 
-class OdeBaseTest(uvm_test):
-    coverage = False
-    perturb = 0
-    expect_runs = True
+class OdeBaseTest(BfmTest):
+    """Random runs on a synthetic board (``plan``: ``(scenario, run index)``)."""
 
-    def build_phase(self) -> None:
+    ENV = OdeEnv
+
+    def make_bfm(self) -> OdeBfm:
         import torch
 
         torch.set_num_threads(1)
-        self.bfm = OdeBfm(cocotb.top, cocotb.RANDOM_SEED)
-        ConfigDB().set(None, "*", "BFM", self.bfm)
-        ConfigDB().set(None, "*", "COV", self.coverage)
-        ConfigDB().set(None, "*", "PERTURB", self.perturb)
-        ConfigDB().set(None, "*", "EXPECT_RUNS", self.expect_runs)
-        self.env = OdeEnv("env", self)
+        return OdeBfm(cocotb.top, cocotb.RANDOM_SEED)
+
+    def make_item(self, entry: tuple[Scenario, int]) -> OdeItem:
+        scen, i = entry
+        return OdeItem(f"{scen.label}{i}", scen, i)
 
     def plan(self) -> list[tuple[Scenario, int]]:
         rng = random.Random(cocotb.RANDOM_SEED + 11)
         scen = synthetic_scenario(self.bfm.cfg, rng, _env_int("RRAMCIM_ODE_RUNS", 6))
         return [(scen, i) for i in range(len(scen.runs))]
-
-    async def run_phase(self) -> None:
-        self.raise_objection()
-        await self.bfm.start()
-        t0 = time.perf_counter()
-        await OdeSeq("seq", self.plan()).start(self.env.seqr)
-        self.bfm.log.info("runs took %.1f s", time.perf_counter() - t0)
-        self.drop_objection()
 
 
 @pyuvm.test()
@@ -703,9 +617,9 @@ class OdeBatchTest(OdeBaseTest):
 class OdeCsrTest(OdeBaseTest):
     """Register map, vetoed writes, refused START, CLEAR."""
 
-    expect_runs = False
+    expect_items = False
 
-    async def run_phase(self) -> None:
+    async def scenario(self) -> None:
         from rramcim.golden.ode_top import (
             CMD_CLEAR,
             CMD_START,
@@ -715,10 +629,8 @@ class OdeCsrTest(OdeBaseTest):
             ST_CSR_ERR,
         )
 
-        self.raise_objection()
         b = self.bfm
         cfg = b.cfg
-        await b.start()
         assert await b.read(REG["ID"]) == ID_VALUE, "ID register"
         resets = {"PHASES": 0x0001_0001, "INTEG": 8, "T_TICK": 1000, "SEED": 1, "CFG_PTR": 0,
                   "TAB_PTR": 0, "SMP_LEVEL": 0, "RUNS": 0}  # fmt: skip
@@ -760,7 +672,6 @@ class OdeCsrTest(OdeBaseTest):
         await b.write(REG["TAB_DATA"], 0, expect_error=True)
         await b.write(REG["CFG_DATA"], 0, expect_error=True)
         await b.reset()
-        self.drop_objection()
 
 
 @pyuvm.test()
@@ -770,12 +681,10 @@ class OdeAbortTest(OdeBaseTest):
     def plan(self) -> list[tuple[Scenario, int]]:
         return super().plan()[:2]
 
-    async def run_phase(self) -> None:
+    async def scenario(self) -> None:
         from rramcim.golden.ode_top import CMD_ABORT, CMD_FLUSH, REG
 
-        self.raise_objection()
         b = self.bfm
-        await b.start()
         plan = self.plan()
         scen, _ = plan[0]
         await b.run_item(OdeItem("aborted", scen, 0), stop_after=b.rng.randint(200, 4000))
@@ -783,8 +692,7 @@ class OdeAbortTest(OdeBaseTest):
         await b.wait_idle()
         await b.write(REG["CMD"], CMD_FLUSH)
         assert await b.read(REG["SMP_LEVEL"]) & 0xFFFF == 0, "FLUSH empties the sample FIFO"
-        await OdeSeq("seq", plan).start(self.env.seqr)
-        self.drop_objection()
+        await self.run_plan(plan)
 
 
 @pyuvm.test()
@@ -794,16 +702,13 @@ class OdeResetTest(OdeBaseTest):
     def plan(self) -> list[tuple[Scenario, int]]:
         return super().plan()[:2]
 
-    async def run_phase(self) -> None:
-        self.raise_objection()
+    async def scenario(self) -> None:
         b = self.bfm
-        await b.start()
         plan = self.plan()
         scen, _ = plan[0]
         await b.run_item(OdeItem("cut", scen, 0), stop_after=b.rng.randint(200, 4000))
         await b.reset()
-        await OdeSeq("seq", plan).start(self.env.seqr)
-        self.drop_objection()
+        await self.run_plan(plan)
 
 
 @pyuvm.test(expect_fail=True)
@@ -854,26 +759,10 @@ def sources() -> list[Path]:
     ]
 
 
-def _sims() -> list[str]:
-    from tb.vip.runner import simulators
-
-    return simulators()
-
-
-@pytest.mark.sim
-@pytest.mark.parametrize("pset", list(PARAM_SETS))
-@pytest.mark.parametrize("sim", _sims())
-def test_cim_ode_top(sim: str, pset: str, request: pytest.FixtureRequest) -> None:
-    """The ODE top on one simulator and parameter set."""
-    from tb.vip.runner import run_bench
-
-    run_bench(
-        sim=sim,
-        nodeid=request.node.nodeid,
-        toplevel="tb_cim_ode_top",
-        module="test_cim_ode_top",
-        sources=sources(),
-        parameters=PARAM_SETS[pset],
-        bench_dir=HERE,
-        icarus_always_star=True,
-    )
+test_cim_ode_top = top_bench_test(
+    "tb_cim_ode_top",
+    PARAM_SETS,
+    __file__,
+    sources,
+    doc="The ODE top on one simulator and parameter set.",
+)

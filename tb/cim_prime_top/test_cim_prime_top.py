@@ -9,6 +9,8 @@ streams every sample's AER events frame by frame (random gaps; the top back-pres
 computes) and takes the result stream with random back-pressure. The scoreboard requires, for
 every sample, the per-step output membranes, the stop step and the class to equal the hardware
 model's, and the RTL's own counters (reads, LIF updates) to equal the work of the steps run.
+The pyuvm skeleton (BFM clock/reset/APB part, sequence, driver, scoreboard base, env, test,
+pytest entry) is :mod:`tb.vip.uvm`; this module holds the PRIME-specific parts.
 
 Testplan (feature -> test):
     trained network, N-Digits test samples, every class, stop steps   -> PrimeSamplesTest
@@ -52,26 +54,21 @@ from pathlib import Path
 
 import cocotb
 import numpy as np
-import pytest
 import pyuvm
-from cocotb.clock import Clock
-from cocotb.triggers import ClockCycles, FallingEdge, ReadOnly, RisingEdge, Timer
-from pyuvm import (
-    ConfigDB,
-    uvm_analysis_port,
-    uvm_driver,
-    uvm_env,
-    uvm_sequence,
-    uvm_sequence_item,
-    uvm_sequencer,
-    uvm_subscriber,
-    uvm_test,
-)
+from cocotb.triggers import ClockCycles, FallingEdge, ReadOnly, RisingEdge
+from pyuvm import ConfigDB, uvm_sequence_item, uvm_subscriber
 
-try:  # bench side (inside the simulator) and pytest side share this file
-    from tb.vip.params import param
-except ImportError:  # pragma: no cover
-    param = None  # type: ignore[assignment]
+from tb.vip.params import param
+from tb.vip.uvm import (
+    CLK_NS,
+    BenchEnv,
+    BfmDriver,
+    BfmTest,
+    ItemScoreboard,
+    TopBfm,
+    signed,
+    top_bench_test,
+)
 
 HERE = Path(__file__).resolve().parent
 if os.environ.get("RRAMCIM_PRIME_TRACEBACK"):  # debugging a stuck run: dump the stacks
@@ -82,7 +79,6 @@ if os.environ.get("RRAMCIM_PRIME_TRACEBACK"):  # debugging a stuck run: dump the
         repeat=True,
         file=open(os.environ["RRAMCIM_PRIME_TRACEBACK"], "w"),  # noqa: SIM115
     )
-CLK_NS = 10
 MAX_CYCLES_PER_STEP = 200_000
 
 
@@ -165,26 +161,18 @@ class PrimeItem(uvm_sequence_item):
         return f"sample {self.sid} (early stop {'on' if self.early_stop else 'off'})"
 
 
-def _signed(v: int, w: int) -> int:
-    return v - (1 << w) if v >> (w - 1) & 1 else v
-
-
-class PrimeBfm:
+class PrimeBfm(TopBfm):
     """Pins of the top: clock, reset, APB, AER source, result sink, macro adapters."""
 
     def __init__(self, dut, seed: int) -> None:  # noqa: ANN001
         from rramcim.apps.prime.rtl import PrefetchedReads, ReadKeys
         from rramcim.cosim.xbar import KeyedReadAdapter
-        from tb.vip.apb import ApbMaster
 
-        self.dut = dut
-        self.log = logging.getLogger("cocotb.prime.bfm")
-        self.rng = random.Random(seed)
+        super().__init__(dut, seed, "cocotb.prime.bfm", apb_idle_cycles=(0, 2))
         self.g = golden(self.log)
         self.u_w = param("U_W")
         self.keys = ReadKeys(self.g.layers)
         self.prefetch = PrefetchedReads(self.g)
-        self.apb = ApbMaster(dut, dut.clk_i, rng=random.Random(seed + 1), idle_cycles=(0, 2))
         self.adapters = [
             KeyedReadAdapter(
                 getattr(dut, f"u_macro{li}"),
@@ -211,22 +199,20 @@ class PrimeBfm:
             False: top_registers(self.g.hw, self.off_steps, early_stop=False),
         }
 
-    async def start(self) -> None:
-        """Clock, idle inputs, reset, adapters."""
-        d = self.dut
-        d.rst_ni.value = 0  # reset before the first clock edge: no block sees X state
-        await Timer(1, "ns")
-        Clock(d.clk_i, CLK_NS, unit="ns", impl="gpi").start()
+    def start_models(self) -> None:
         for a in self.adapters:
             a.start()
+
+    def idle_pins(self) -> None:
+        d = self.dut
         d.aer_valid_i.value = 0
         d.aer_eof_i.value = 0
         d.aer_c_i.value = 0
         d.aer_y_i.value = 0
         d.aer_x_i.value = 0
         d.out_ready_i.value = 0
-        self.apb.drive_idle()
-        await self.reset()
+
+    def after_start(self) -> None:
         if os.environ.get("RRAMCIM_PRIME_PROGRESS"):
             cocotb.start_soon(self.progress(os.environ["RRAMCIM_PRIME_PROGRESS"]))
 
@@ -248,33 +234,14 @@ class PrimeBfm:
                 )
                 f.flush()
 
+    def on_reset_assert(self) -> None:
+        self.dut.aer_valid_i.value = 0
+
     async def reset(self, cycles: int = 3) -> None:
-        d = self.dut
-        await FallingEdge(d.clk_i)
-        d.rst_ni.value = 0
-        self.apb.drive_idle()
-        d.aer_valid_i.value = 0
-        await ClockCycles(d.clk_i, cycles)
-        await FallingEdge(d.clk_i)
-        d.rst_ni.value = 1
-        await ClockCycles(d.clk_i, 3)  # reset synchroniser
+        await super().reset(cycles)
         self.configured_es = None
 
     # -- registers -----------------------------------------------------------------------
-    async def write(self, idx: int, value: int, expect_error: bool = False) -> None:
-        err = await self.apb.write(4 * idx, value)
-        if err != expect_error:
-            raise AssertionError(
-                f"APB write of {value:#x} to register {idx}: pslverr = {err}, "
-                f"expected {expect_error}"
-            )
-
-    async def read(self, idx: int) -> int:
-        data, err = await self.apb.read(4 * idx)
-        if err:
-            raise AssertionError(f"APB read of register {idx}: pslverr")
-        return data
-
     async def configure(self, early_stop: bool) -> None:
         regs = self.regs[early_stop]
         for idx, v in sorted(regs.items()):
@@ -396,7 +363,7 @@ class PrimeBfm:
                         if not 1 <= step <= g.steps or idx >= 10:
                             item.error = f"membrane beat with step {step}, index {idx}"
                         else:
-                            item.outs[step - 1][idx] = _signed(int(d.out_data_o.value), self.u_w)
+                            item.outs[step - 1][idx] = signed(int(d.out_data_o.value), self.u_w)
                     else:
                         item.rtl_class, item.rtl_stop = idx, step
                 await FallingEdge(d.clk_i)
@@ -424,56 +391,21 @@ class PrimeBfm:
 # ------------------------------------------------------------------------------------------
 # pyuvm components
 # ------------------------------------------------------------------------------------------
-class PrimeSeq(uvm_sequence):
-    """The selected samples, with early stop on, then the early-stop-off samples."""
+class PrimeDriver(BfmDriver):
+    """Runs every sample through :meth:`PrimeBfm.run_sample`."""
 
-    def __init__(self, name: str, samples: list[tuple[int, bool]]) -> None:
-        super().__init__(name)
-        self.samples = samples
-
-    async def body(self) -> None:
-        for sid, es in self.samples:
-            item = PrimeItem(f"s{sid}", sid, es)
-            await self.start_item(item)
-            await self.finish_item(item)
+    BFM_METHOD = "run_sample"
 
 
-class PrimeDriver(uvm_driver):
-    def build_phase(self) -> None:
-        self.ap = uvm_analysis_port("ap", self)
-        self.bfm = ConfigDB().get(self, "", "BFM")
-
-    async def run_phase(self) -> None:
-        while True:
-            item = await self.seq_item_port.get_next_item()
-            await self.bfm.run_sample(item)
-            self.ap.write(item)
-            self.seq_item_port.item_done()
-
-
-class PrimeScoreboard(uvm_subscriber):
+class PrimeScoreboard(ItemScoreboard):
     """Compares every sample with the hardware model (a wrong model can be injected)."""
 
-    def build_phase(self) -> None:
-        self.bfm = ConfigDB().get(self, "", "BFM")
-        try:
-            self.perturb = ConfigDB().get(self, "", "PERTURB")
-        except Exception:  # noqa: BLE001 (pyuvm raises its own lookup error)
-            self.perturb = 0
-        self.errors: list[str] = []
-        self.n = 0
-        self.results: list[dict] = []
-        try:
-            self.expect_samples = ConfigDB().get(self, "", "EXPECT_SAMPLES")
-        except Exception:  # noqa: BLE001
-            self.expect_samples = True
+    NOUN = "sample"
 
-    def write(self, item: PrimeItem) -> None:
+    def mismatches(self, item: PrimeItem) -> list[str]:
         g = self.bfm.g
         cls, stop, mem = g.expected(item.sid, item.early_stop, self.bfm.off_steps)
         mem = mem + self.perturb
-        self.n += 1
-        where = f"{item} (seed {cocotb.RANDOM_SEED})"
         errs = []
         if item.error:
             errs.append(item.error)
@@ -504,20 +436,6 @@ class PrimeScoreboard(uvm_subscriber):
             errs.append(f"STEPS/SAMPLES counters {c['STEPS']}/{c['SAMPLES']}")
         if c["ROUTE_BAD"]:
             errs.append(f"{c['ROUTE_BAD']} events outside their frames")
-        if errs:
-            self.errors.append(f"{where}: " + "; ".join(errs))
-            self.logger.error("%s: %s", where, errs[0])
-        else:
-            self.logger.info(
-                "%s: class %d (label %d), stop step %d, %d cycles, %d AER stalls, %d dropped",
-                item,
-                cls,
-                int(g.labels[item.sid]),
-                stop,
-                item.cycles,
-                c["AER_STALLS"],
-                c["AER_DROPPED"],
-            )
         self.results.append(
             {
                 "sample": item.sid,
@@ -532,12 +450,21 @@ class PrimeScoreboard(uvm_subscriber):
                 "counters": c,
             }
         )
+        return errs
 
-    def check_phase(self) -> None:
-        if self.n == 0 and self.expect_samples:
-            raise AssertionError("the scoreboard saw no sample")
-        if self.errors:
-            raise AssertionError(f"{len(self.errors)} sample(s) differ; first: {self.errors[0]}")
+    def passed(self, where: str, item: PrimeItem) -> None:
+        # equal to the model: the RTL's class and stop step are the model's
+        c = item.counters
+        self.logger.info(
+            "%s: class %d (label %d), stop step %d, %d cycles, %d AER stalls, %d dropped",
+            item,
+            item.rtl_class,
+            int(self.bfm.g.labels[item.sid]),
+            item.rtl_stop,
+            item.cycles,
+            c["AER_STALLS"],
+            c["AER_DROPPED"],
+        )
 
 
 class PrimeCoverage(uvm_subscriber):
@@ -587,53 +514,29 @@ class PrimeCoverage(uvm_subscriber):
             self.logger.info("coverage holes (not required in this run): %s", holes)
 
 
-class PrimeEnv(uvm_env):
-    def build_phase(self) -> None:
-        self.seqr = uvm_sequencer("seqr", self)
-        self.driver = PrimeDriver("driver", self)
-        self.scoreboard = PrimeScoreboard("scoreboard", self)
-        try:
-            self.with_cov = ConfigDB().get(self, "", "COVERAGE")
-        except Exception:  # noqa: BLE001
-            self.with_cov = False
-        self.coverage = PrimeCoverage("coverage", self) if self.with_cov else None
+class PrimeEnv(BenchEnv):
+    """Driver, scoreboard and (for :class:`PrimeSamplesTest`) coverage."""
 
-    def connect_phase(self) -> None:
-        self.driver.seq_item_port.connect(self.seqr.seq_item_export)
-        self.driver.ap.connect(self.scoreboard.analysis_export)
-        if self.coverage is not None:
-            self.driver.ap.connect(self.coverage.analysis_export)
+    DRIVER = PrimeDriver
+    SCOREBOARD = PrimeScoreboard
+    COVERAGE = PrimeCoverage
 
 
 def _env_int(name: str, default: int) -> int:
     return int(os.environ.get(name, default))
 
 
-class PrimeBaseTest(uvm_test):
-    """Starts the BFM; subclasses give the samples."""
+class PrimeBaseTest(BfmTest):
+    """Starts the BFM; subclasses give the samples (``plan``: ``(sample id, early stop)``)."""
 
-    coverage = False
-    perturb = 0
-    expect_samples = True
+    ENV = PrimeEnv
 
-    def build_phase(self) -> None:
-        self.bfm = PrimeBfm(cocotb.top, cocotb.RANDOM_SEED)
-        ConfigDB().set(None, "*", "BFM", self.bfm)
-        ConfigDB().set(None, "*", "COVERAGE", self.coverage)
-        ConfigDB().set(None, "*", "PERTURB", self.perturb)
-        ConfigDB().set(None, "*", "EXPECT_SAMPLES", self.expect_samples)
-        self.env = PrimeEnv("env", self)
+    def make_bfm(self) -> PrimeBfm:
+        return PrimeBfm(cocotb.top, cocotb.RANDOM_SEED)
 
-    def samples(self) -> list[tuple[int, bool]]:
-        raise NotImplementedError
-
-    async def run_phase(self) -> None:
-        self.raise_objection()
-        await self.bfm.start()
-        t0 = time.perf_counter()
-        await PrimeSeq("seq", self.samples()).start(self.env.seqr)
-        self.wall_s = time.perf_counter() - t0
-        self.drop_objection()
+    def make_item(self, entry: tuple[int, bool]) -> PrimeItem:
+        sid, es = entry
+        return PrimeItem(f"s{sid}", sid, es)
 
 
 @pyuvm.test()
@@ -642,7 +545,7 @@ class PrimeSamplesTest(PrimeBaseTest):
 
     coverage = True
 
-    def samples(self) -> list[tuple[int, bool]]:
+    def plan(self) -> list[tuple[int, bool]]:
         g = self.bfm.g
         n = _env_int("RRAMCIM_PRIME_SAMPLES", 20)
         n_off = _env_int("RRAMCIM_PRIME_ES_OFF", 2)
@@ -695,17 +598,12 @@ class PrimeSamplesTest(PrimeBaseTest):
 class PrimeCsrTest(PrimeBaseTest):
     """Register map, illegal writes, refused START, frozen configuration, FLUSH."""
 
-    expect_samples = False
+    expect_items = False
 
-    def samples(self) -> list[tuple[int, bool]]:
-        return []
-
-    async def run_phase(self) -> None:
+    async def scenario(self) -> None:
         from rramcim.apps.prime.rtl import CMD_CLEAR, CMD_FLUSH, CMD_START, ID_VALUE, REG
 
-        self.raise_objection()
         b = self.bfm
-        await b.start()
         assert await b.read(REG["ID"]) == ID_VALUE, "ID register"
         st = await b.read(REG["STATUS"])
         assert st & 0b111 == 0b100, f"after reset: idle, no result, config inconsistent: {st:#x}"
@@ -761,24 +659,21 @@ class PrimeCsrTest(PrimeBaseTest):
         dropped = await b.read(REG["AER_DROPPED"]) - dropped0
         assert dropped == n_ev, f"FLUSH dropped {dropped} events, expected {n_ev}"
         assert not await b.read(REG["STATUS"]) & 1, "idle after FLUSH"
-        self.drop_objection()
 
 
 @pyuvm.test()
 class PrimeResetTest(PrimeBaseTest):
     """A reset in the middle of a sample, then samples that must match."""
 
-    def samples(self) -> list[tuple[int, bool]]:
+    def plan(self) -> list[tuple[int, bool]]:
         return [(i, True) for i in cheap_samples(self.bfm.g, 2, cocotb.RANDOM_SEED + 7)]
 
-    async def run_phase(self) -> None:
+    async def scenario(self) -> None:
         from rramcim.apps.prime.rtl import CMD_START, REG, sample_aer_frames
 
-        self.raise_objection()
         b = self.bfm
-        await b.start()
         await b.configure(True)
-        sid = self.samples()[0][0]
+        sid = self.plan()[0][0]
         b.keys.start_sample(sid)
         await b.write(REG["CMD"], CMD_START)
         frames = sample_aer_frames(b.g.items[sid][0], b.g.steps, b.g.split)
@@ -792,8 +687,7 @@ class PrimeResetTest(PrimeBaseTest):
         assert st & 0b11 == 0, f"after reset: idle, no result: {st:#x}"
         await b.configure(True)
         await b.flush()  # a beat held across the reset may have entered the FIFO
-        await PrimeSeq("seq", self.samples()).start(self.env.seqr)
-        self.drop_objection()
+        await self.run_plan(self.plan())
 
 
 @pyuvm.test(expect_fail=True)
@@ -802,7 +696,7 @@ class PrimeExpectFailTest(PrimeBaseTest):
 
     perturb = 1
 
-    def samples(self) -> list[tuple[int, bool]]:
+    def plan(self) -> list[tuple[int, bool]]:
         return [(cheap_samples(self.bfm.g, 1, cocotb.RANDOM_SEED)[0], True)]
 
 
@@ -844,12 +738,6 @@ def sources() -> list[Path]:
     ]
 
 
-def _sims() -> list[str]:
-    from tb.vip.runner import simulators
-
-    return simulators()
-
-
 def bench_params(overrides: dict[str, int]) -> dict[str, int]:
     from rramcim.apps.prime.rtl import PRIME_TOP_PARAMS
 
@@ -858,22 +746,19 @@ def bench_params(overrides: dict[str, int]) -> dict[str, int]:
     return p
 
 
-@pytest.mark.sim
-@pytest.mark.parametrize("pset", list(PARAM_SETS))
-@pytest.mark.parametrize("sim", _sims())
-def test_cim_prime_top(sim: str, pset: str, request: pytest.FixtureRequest) -> None:
-    """The PRIME top on one simulator and parameter set: samples, CSR, reset, expect-fail."""
-    from tb.vip.runner import SIM_BUILD, run_bench
+def _set_env(pset: str) -> dict[str, str]:
+    from tb.vip.runner import SIM_BUILD
 
-    data = SIM_BUILD / "ndigits"  # shared by the nodes (generated once, under a lock)
-    run_bench(
-        sim=sim,
-        nodeid=request.node.nodeid,
-        toplevel="tb_cim_prime_top",
-        module="test_cim_prime_top",
-        sources=sources(),
-        parameters=bench_params(PARAM_SETS[pset]),
-        bench_dir=HERE,
-        extra_env={"RRAMCIM_PRIME_DATA": str(data), **SET_ENV[pset]},
-        icarus_always_star=True,
-    )
+    # the N-Digits root is shared by the nodes (generated once, under a lock)
+    return {"RRAMCIM_PRIME_DATA": str(SIM_BUILD / "ndigits"), **SET_ENV[pset]}
+
+
+test_cim_prime_top = top_bench_test(
+    "tb_cim_prime_top",
+    PARAM_SETS,
+    __file__,
+    sources,
+    parameters=bench_params,
+    extra_env=_set_env,
+    doc="The PRIME top on one simulator and parameter set: samples, CSR, reset, expect-fail.",
+)

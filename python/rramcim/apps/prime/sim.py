@@ -79,8 +79,9 @@ def run_rtl_subset(
         n: samples (early stop on), split over the shards (shard ``i`` takes every
             ``shards``-th sample of one selection, so the shards are disjoint).
         sim: ``icarus`` or ``verilator``.
-        shards: parallel simulator processes; they run one build of the top (made first),
-            except with ``WAVES=1``, where each shard builds its own (one waveform file each)
+        shards: parallel simulator processes, at most ``n`` (a shard without a sample would
+            fail its bench); they run one build of the top (made first), except with
+            ``WAVES=1``, where each shard builds its own (one waveform file each)
             (:func:`tb.vip.runner.run_shared`).
         seed: ``COCOTB_RANDOM_SEED`` of the benches (default: random, logged).
         context: the bench's golden context written by :func:`write_context`, which the
@@ -97,6 +98,7 @@ def run_rtl_subset(
 
     if seed is not None:
         os.environ["SEED"] = str(seed)
+    shards = max(1, min(int(shards), int(n)))
     out_dir.mkdir(parents=True, exist_ok=True)
     bench = {
         "sim": sim,
@@ -189,14 +191,17 @@ def run_prime_sim(
     t1 = time.perf_counter()
     ctx = write_context(REPO / "sim_build" / "make_sim_prime" / "context.pkl", data)
     t_ctx = time.perf_counter() - t1
-    log(f"rramcim sim: PRIME RTL co-simulation, {n_rtl} samples on {sim} ({shards} shards) ...")
+    log(
+        f"rramcim sim: PRIME RTL co-simulation, {n_rtl} samples on {sim} "
+        f"({min(shards, n_rtl)} shards) ..."
+    )
     rtl = run_rtl_subset(out_dir, n_rtl, sim=sim, shards=shards, seed=seed, context=ctx)
     (out_dir / "prime_rtl.json").write_text(json.dumps(rtl, indent=2))
     cross = None
     if n_cross > 0 and cross_sim:
         log(
             f"rramcim sim: PRIME RTL co-simulation, {n_cross} samples on {cross_sim} "
-            f"({shards} shards) ..."
+            f"({min(shards, n_cross)} shards) ..."
         )
         cross = run_rtl_subset(
             out_dir / cross_sim, n_cross, sim=cross_sim, shards=shards, seed=seed, context=ctx
