@@ -290,6 +290,11 @@ class OdeSolverConfig:
         return self.v_adc_fs_V / (1 << (self.adc_bits - 1))
 
     @property
+    def adc_code_range(self) -> tuple[int, int]:
+        """Lowest and highest signed ADC code, ``-2^(bits-1)`` and ``2^(bits-1) - 1``."""
+        return -(1 << (self.adc_bits - 1)), (1 << (self.adc_bits - 1)) - 1
+
+    @property
     def dac_code_max(self) -> int:
         """Largest DAC code, 2^dac_bits - 1."""
         return (1 << self.dac_bits) - 1
@@ -810,7 +815,7 @@ class OdeSolver:
         clipped conversions are counted)."""
         c = self.cfg
         t = np.floor(self._x / c.adc_lsb_V + 0.5)
-        lo, hi = -(1 << (c.adc_bits - 1)), (1 << (c.adc_bits - 1)) - 1
+        lo, hi = c.adc_code_range
         codes = np.clip(t, lo, hi)
         self.stats.adc_clips += int(np.count_nonzero(codes != t))
         self.stats.adc_samples += int(codes.size)

@@ -155,7 +155,13 @@ import torch
 
 from rramcim.analog.device import DeviceConfig, load_device
 from rramcim.analog.ode import DEFAULT_DEVICE, OdeSolver, OdeSolverConfig, Phase
-from rramcim.apps.twin.evaluate import evaluate_hp, evaluate_l96, l96_test_starts, nrmse
+from rramcim.apps.twin.evaluate import (
+    evaluate_hp,
+    evaluate_l96,
+    hp_steps,
+    l96_test_starts,
+    nrmse,
+)
 from rramcim.apps.twin.hp import TRAIN_DRIVES, UNSEEN_DRIVES, Drive, simulate_hp
 from rramcim.apps.twin.lorenz96 import attractor_state, simulate_l96, valid_prediction_time
 from rramcim.apps.twin.node import InputMode, MLPVectorField, load_checkpoint, vector_field
@@ -661,7 +667,7 @@ def fit_trim(
     _check_pos("floor", floor, 1.0, "calibrate_trim")
     n = c.n_state
     B = plan.n_runs
-    lo, hi = -(1 << (c.adc_bits - 1)), (1 << (c.adc_bits - 1)) - 1
+    lo, hi = c.adc_code_range
     for name, s in (("s_first", s_first), ("s_last", s_last)):
         at_fs = np.flatnonzero(np.any(np.isin(np.asarray(s).reshape(B, n), (lo, hi)), axis=1))
         if at_fs.size:
@@ -994,7 +1000,7 @@ def hp_metrics(
     drives: Sequence[Drive],
 ) -> dict:
     """State NRMSE rows of ``pred`` [T, n_drives] exactly as :func:`evaluate_hp` scores them."""
-    n_train = int(round(cfg.t_train_s / cfg.dt_s))
+    n_train = hp_steps(cfg, 1.0)[0]
     rows = []
     for j, d in enumerate(drives):
         true = simulate_hp(d, t, cfg.device).x
@@ -1061,7 +1067,7 @@ def evaluate_hp_analog(
     worst = max(r["extrap_nrmse_max"] for r in runs)
     return {
         "device": dev.name,
-        "horizon_s": float(int(round(hf * round(cfg.t_train_s / cfg.dt_s))) * cfg.dt_s),
+        "horizon_s": float(hp_steps(cfg, hf)[1] * cfg.dt_s),
         "software": sw,
         "analog": runs,
         "analog_extrap_nrmse_max": worst,
@@ -1083,8 +1089,7 @@ def _hp_analog_runs(
     calibrate: bool,
 ) -> list[dict]:
     """The analogue half of :func:`evaluate_hp_analog`: one :func:`hp_metrics` dict per seed."""
-    n_train = int(round(cfg.t_train_s / cfg.dt_s))
-    n_steps = int(round(horizon_factor * n_train))
+    n_steps = hp_steps(cfg, horizon_factor)[1]
     t = np.arange(n_steps + 1) * cfg.dt_s
     drives = list(train_drives) + list(unseen_drives)
     runs = []

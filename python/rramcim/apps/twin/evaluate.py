@@ -92,6 +92,13 @@ def predict_hp(
     return h[:, :, 0].numpy()
 
 
+def hp_steps(cfg: HPTwinConfig, horizon_factor: float) -> tuple[int, int]:
+    """Data steps of the HP twin's training window and of a horizon of ``horizon_factor``
+    training windows (both rounded to whole ``dt_s`` steps)."""
+    n_train = int(round(cfg.t_train_s / cfg.dt_s))
+    return n_train, int(round(horizon_factor * n_train))
+
+
 def evaluate_hp(
     fld: Field,
     cfg: HPTwinConfig | None = None,
@@ -115,8 +122,8 @@ def evaluate_hp(
     hf = cfg.horizon_factor if horizon_factor is None else float(horizon_factor)
     if not hf > 1:
         raise ValueError(f"evaluate_hp: horizon_factor = {hf!r} must be > 1")
-    n_train = int(round(cfg.t_train_s / cfg.dt_s))
-    t = np.arange(int(round(hf * n_train)) + 1) * cfg.dt_s
+    n_train, n_steps = hp_steps(cfg, hf)
+    t = np.arange(n_steps + 1) * cfg.dt_s
     drives = list(train_drives) + list(unseen_drives)
     pred = predict_hp(fld, drives, t, cfg.device.x0, cfg.dt_s)
     rows = []
