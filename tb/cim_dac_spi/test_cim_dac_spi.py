@@ -184,6 +184,7 @@ class TB:
         self.presenting: DacBeat | None = None
         self.present_cycle = 0
         self.gap_left = 0
+        self.late_gap_done = False  # a quiet-time gap (max_gap 0) that ends late was drawn
         self.src_idle = False  # the source is in an idle gap in this cycle
         self.last_end: int | None = None  # cycle the last frame / LDAC pulse ended
         self.last_kind = ""  # "frame" or "ldac"
@@ -388,6 +389,9 @@ class TB:
             else:  # ready again in cycle c + n: present in c + n - 2 .. c + n + 2
                 n = beat_cycles(self.cfg, res.words is not None, res.ldac)
                 dev = self.rng_gap.choice((-2, -1, 0, 0, 0, 1, 2))
+                if not self.late_gap_done:  # the first gap ends late: the block waits idle
+                    dev, self.late_gap_done = 2, True  # (idle_gap is required; seed 1796018904
+                    # on c2m2w8 drew no late gap in a whole run)
                 self.gap_left = max(0, n - 1 + dev)
 
     # ----- frame / LDAC checks --------------------------------------------------------------
