@@ -9,6 +9,9 @@ SIM        ?= icarus
 WAVES      ?= 0
 SEED       ?=
 JOBS       ?= 2
+# work stealing: an idle worker takes queued tests from the other (conftest.py puts the long
+# benches first); the 25 slowest tests are listed at the end of every run
+PYTEST_DIST = --dist worksteal --durations=25
 VECTORS    ?= 64
 
 export WAVES
@@ -27,7 +30,7 @@ help: ## list targets and variables
 	@echo "                        restricts the benches to one simulator (default: both)"
 	@echo "  WAVES=1               dump waveforms into the bench's sim_build/<sim>/<node>/ folder"
 	@echo "  SEED=N                fix COCOTB_RANDOM_SEED of every bench (default: random, logged)"
-	@echo "  JOBS=N                parallel pytest workers (default 2)"
+	@echo "  JOBS=N                parallel pytest workers and Yosys runs (default 2)"
 	@echo "  VECTORS=N             input vectors of the 'make sim' read-path demo (default 64)"
 	@echo "  PRIME_SAMPLES=N       N-Digits samples of 'make sim' through the PRIME top (default 100,"
 	@echo "                        0 skips PRIME)"
@@ -53,11 +56,11 @@ sim: bootstrap ## run every workload end to end on SIM, print the summary, write
 	  $(if $(NFIELD_SIM),--nfield-sim $(NFIELD_SIM),)
 
 test: bootstrap lint synth ## full regression: unit tests and every cocotb bench on both simulators
-	$(PY) -m pytest -n $(JOBS) -m "not slow" tests tb
+	$(PY) -m pytest -n $(JOBS) $(PYTEST_DIST) -m "not slow" tests tb
 	@echo "make test: all checks passed"
 
 test-full: bootstrap lint synth ## regression including the slow sweeps
-	$(PY) -m pytest -n $(JOBS) tests tb
+	$(PY) -m pytest -n $(JOBS) $(PYTEST_DIST) tests tb
 
 lint: lint-rtl lint-py ## Verilator -Wall, iverilog -Wall and ruff
 
@@ -65,11 +68,11 @@ lint-rtl: bootstrap
 	@VENV=$(VENV) bash scripts/lint.sh
 
 lint-py: bootstrap
-	$(VENV)/bin/ruff check python tests tb
-	$(VENV)/bin/ruff format --check python tests tb
+	$(VENV)/bin/ruff check python tests tb conftest.py
+	$(VENV)/bin/ruff format --check python tests tb conftest.py
 
 synth: bootstrap ## Yosys synthesis of every rtl/ block: cells, flops, no latches
-	@bash scripts/synth.sh
+	@JOBS=$(JOBS) bash scripts/synth.sh
 
 golden: bootstrap ## regenerate the committed golden vectors (tests/vectors/)
 	$(PY) -m rramcim.cli golden all

@@ -14,7 +14,11 @@
 # size casts N'(x), generate if/for with labels). It defines SYNTHESIS, so the
 # `ifndef SYNTHESIS` assertion blocks are skipped.
 #
-# Environment: YOSYS overrides the Yosys executable (default: yosys on PATH).
+# Blocks run JOBS at a time (default: the number of cores), the tops first; the summary lines
+# come in block order once all have finished.
+#
+# Environment: YOSYS overrides the Yosys executable (default: yosys on PATH); JOBS the number
+# of Yosys runs at once.
 # Exit status: 0 if every block synthesizes without latches, 1 otherwise (2: no Yosys).
 set -uo pipefail
 
@@ -38,9 +42,12 @@ if ((${#blocks[@]} == 0)); then
 fi
 
 LATCH_CELLS='t:$dlatch t:$adlatch t:$dlatchsr t:$_DLATCH_* t:$_DLATCHSR_* t:$_SR_*'
-echo "synth: $("$YOSYS" -V)"
-fail=0
-for f in "${blocks[@]}"; do
+JOBS=${JOBS:-$(nproc 2>/dev/null || echo 1)}
+[[ $JOBS =~ ^[1-9][0-9]*$ ]] || { echo "synth: JOBS must be a positive integer, got '$JOBS'" >&2; exit 2; }
+
+# synthesize one block; its summary goes to $OUT/<block>.result: status, then the report
+synth_one() {
+  local f=$1 top log stat script status latches warnings cells flops
   top=$(basename "$f" .sv)
   log="$OUT/$top.log"
   stat="$OUT/$top.stat"
@@ -57,15 +64,46 @@ for f in "${blocks[@]}"; do
   cells=$(awk '/Number of cells:/ {n=$4} END {print n+0}' "$stat" 2>/dev/null || echo 0)
   flops=$(awk '$1 ~ /^\$_(S?DFFS?R?C?E?|ALDFFE?|DFFSRE)_/ {s+=$2} END {print s+0}' \
           "$stat" 2>/dev/null || echo 0)
+  {
+    echo "$status"
+    printf 'synth: %-4s %-20s cells=%-7s flops=%-6s warnings=%-3s latches=%s  (%s)\n' \
+      "$status" "$top" "${cells:-?}" "${flops:-?}" "${warnings:-0}" "${latches:-0}" "$log"
+    if [[ $status != ok ]]; then
+      grep -E 'ERROR|^Latch inferred|^Warning:' "$log" | head -n 20 | sed 's/^/    /'
+    elif ((${warnings:-0} > 0)); then
+      grep -E '^Warning:' "$log" | head -n 10 | sed 's/^/    /'
+    fi
+  } > "$OUT/$top.result"
+}
 
-  printf 'synth: %-4s %-20s cells=%-7s flops=%-6s warnings=%-3s latches=%s  (%s)\n' \
-    "$status" "$top" "${cells:-?}" "${flops:-?}" "${warnings:-0}" "${latches:-0}" "$log"
-  if [[ $status != ok ]]; then
-    fail=1
-    grep -E 'ERROR|^Latch inferred|^Warning:' "$log" | head -n 20 | sed 's/^/    /'
-  elif ((${warnings:-0} > 0)); then
-    grep -E '^Warning:' "$log" | head -n 10 | sed 's/^/    /'
+# the tops (which flatten the blocks under them) take longest: start them first
+order=()
+for f in "${blocks[@]}"; do [[ $f == *_top.sv ]] && order+=("$f"); done
+for f in "${blocks[@]}"; do [[ $f == *_top.sv ]] || order+=("$f"); done
+
+echo "synth: $("$YOSYS" -V)"
+running=0
+for f in "${order[@]}"; do
+  rm -f "$OUT/$(basename "$f" .sv).result"
+  synth_one "$f" &
+  running=$((running + 1))
+  if ((running >= JOBS)); then
+    wait -n
+    running=$((running - 1))
   fi
+done
+wait
+
+fail=0
+for f in "${blocks[@]}"; do
+  result="$OUT/$(basename "$f" .sv).result"
+  if [[ ! -s $result ]]; then
+    echo "synth: FAIL $(basename "$f" .sv): no result (the Yosys run did not finish)"
+    fail=1
+    continue
+  fi
+  [[ $(head -n 1 "$result") == ok ]] || fail=1
+  tail -n +2 "$result"
 done
 
 if ((fail)); then
