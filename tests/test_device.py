@@ -9,7 +9,13 @@ import numpy as np
 import pytest
 import torch
 
-from rramcim.analog.device import DeviceConfig, DeviceModel, cell_current_A, load_device
+from rramcim.analog.device import (
+    DeviceConfig,
+    DeviceModel,
+    as_device,
+    cell_current_A,
+    load_device,
+)
 
 N = 200_000
 
@@ -43,6 +49,16 @@ def test_out_of_range_config_is_a_clear_error(
 ) -> None:
     with pytest.raises(ValueError, match=match):
         dev40.replace(**{field: value})
+
+
+def test_as_device_takes_a_config_a_name_or_a_path(dev40: DeviceConfig) -> None:
+    assert as_device(dev40) is dev40
+    assert as_device("rram_40nm") == dev40
+    from rramcim.analog.device import PARAMS_DIR
+
+    assert as_device(PARAMS_DIR / "rram_180nm.json") == load_device("rram_180nm")
+    with pytest.raises(FileNotFoundError, match="no_such_device"):
+        as_device("no_such_device")
 
 
 def test_bad_parameter_file_names_file_and_field(tmp_path, dev40: DeviceConfig) -> None:  # noqa: ANN001

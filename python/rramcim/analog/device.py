@@ -247,6 +247,11 @@ def load_device(name_or_path: str | Path = "rram_40nm", **overrides: object) -> 
         raise ValueError(f"{path}: {e}") from e
 
 
+def as_device(device: str | Path | DeviceConfig) -> DeviceConfig:
+    """A device config as given, or the preset of that name or path (:func:`load_device`)."""
+    return device if isinstance(device, DeviceConfig) else load_device(device)
+
+
 class DeviceModel:
     """Stochastic behaviour of an array of cells of one technology.
 

@@ -62,7 +62,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from rramcim.analog.device import DeviceConfig, load_device
+from rramcim.analog.device import DeviceConfig, as_device
 from rramcim.analog.ode import DEFAULT_DEVICE, OdeSolver, OdeSolverConfig
 from rramcim.apps.diffusion.samplers import Mode
 from rramcim.apps.diffusion.sde import VPSDE
@@ -247,7 +247,7 @@ def make_solver(
     W1, W2, W3 = (w.double() for w in exp["W"])
     b = [v.double() for v in exp["b"]]
     W = [W1 * (mp.solver_cfg.v_unit_V / hw.g_x_V), W2, W3]
-    dev = load_device(device) if isinstance(device, str) else device
+    dev = as_device(device)
     return OdeSolver(mp.solver_cfg, W, b, "relu", seed=seed, device_cfg=dev), mp
 
 

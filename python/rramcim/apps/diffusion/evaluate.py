@@ -54,6 +54,7 @@ from rramcim.apps.diffusion.train import (
     load_hku,
     load_ring,
 )
+from rramcim.threads import torch_threads
 
 TICK_VARIANTS = (
     # (name, n_ticks, t_start, t_end, dac_bits)
@@ -387,9 +388,7 @@ def run_ring_evaluation(
 ) -> dict:
     """Evaluate a ring checkpoint; print the table; write ``diffusion_ring.json`` and
     ``diffusion_ring.png`` (scatter) to ``out_dir``."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
+    with torch_threads():
         net, info = load_ring(path)
         cfg = RingConfig.from_json(info["config"])
         res = evaluate_ring(
@@ -400,8 +399,6 @@ def run_ring_evaluation(
             return_samples=True,
             prior_std=cfg.prior_std,
         )
-    finally:
-        torch.set_num_threads(threads)
     samples = res.pop("samples")
     print(ring_table(res))
     _write(out_dir, "diffusion_ring.json", res)
@@ -419,16 +416,12 @@ def run_hku_evaluation(
 ) -> dict:
     """Evaluate a letters checkpoint; print the table; write ``diffusion_hku.json`` and
     ``diffusion_hku.png`` (latent scatter, coloured by class) to ``out_dir``."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
+    with torch_threads():
         nets, info = load_hku(path)
         cfg = HKUConfig.from_json(info["config"])
         res = evaluate_hku(nets, cfg, n_per_class, n_steps, return_samples=True)
         data = make_letters(cfg.letters)
         z_tr = encode_latents(nets["vae"], data.x_train, cfg.latent_scale)
-    finally:
-        torch.set_num_threads(threads)
     samples = res.pop("samples")
     classes = samples.pop("classes")
     print(hku_table(res))

@@ -87,6 +87,7 @@ from rramcim.apps.diffusion.nets import (
 from rramcim.apps.diffusion.samplers import PRIOR_STD
 from rramcim.apps.diffusion.sde import T_MIN_TRAIN, VPSDE, dsm_loss
 from rramcim.rng import make_key
+from rramcim.threads import torch_threads
 
 RING_ASSET = ASSETS / "diffusion_ring.npz"
 """Shipped unconditional ring model."""
@@ -503,10 +504,6 @@ def encode_latents(vae: ConvVAE, x: torch.Tensor, latent_scale: float) -> torch.
 
 
 # ------------------------------------------------------------------------------ tasks
-def _one_thread() -> int:
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    return threads
 
 
 def _float32(net: torch.nn.Module) -> torch.nn.Module:
@@ -524,8 +521,7 @@ def train_ring(
     from rramcim.apps.diffusion.evaluate import evaluate_ring
 
     cfg = cfg or RingConfig()
-    threads = _one_thread()
-    try:
+    with torch_threads():
         x = ring_samples(cfg.n_data, cfg.seed, "train")
         net = ScoreMLP(cfg.net, generator=_gen(cfg.seed, "ring", "init"))
         t0 = time.perf_counter()
@@ -543,8 +539,6 @@ def train_ring(
             prior_std=cfg.prior_std,
         )
         eval_s = time.perf_counter() - t1
-    finally:
-        torch.set_num_threads(threads)
     summary = {
         "workload": "diffusion-ring",
         "config": cfg.to_json(),
@@ -638,8 +632,7 @@ def train_hku(
     from rramcim.apps.diffusion.evaluate import evaluate_hku
 
     cfg = cfg or HKUConfig()
-    threads = _one_thread()
-    try:
+    with torch_threads():
         t0 = time.perf_counter()
         make_letters(cfg.letters)
         render_s = time.perf_counter() - t0
@@ -652,8 +645,6 @@ def train_hku(
             nets, cfg, n_per_class=cfg.eval_per_class, n_steps=cfg.eval_steps, ticks=False
         )
         eval_s = time.perf_counter() - t1
-    finally:
-        torch.set_num_threads(threads)
     summary = {
         "workload": "diffusion-hku",
         "config": cfg.to_json(),

@@ -79,6 +79,7 @@ from rramcim.apps.prime.inpaint_model import (
     mmd_loss,
     region_mask,
 )
+from rramcim.threads import torch_threads
 
 ASSETS = Path(__file__).resolve().parents[2] / "assets"
 ASSET = ASSETS / "prime_inpaint.npz"
@@ -425,12 +426,8 @@ def train_inpaint(
     """Train the masks and the trained parameters; write the checkpoints; return a summary.
 
     Runs with ``cfg.threads`` torch threads (the caller's setting is restored afterwards)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(cfg.threads)
-    try:
+    with torch_threads(cfg.threads):
         return _train(cfg, out_path, clf_path, log)
-    finally:
-        torch.set_num_threads(threads)
 
 
 def _train(cfg: InpaintTrainConfig, out_path: Path | None, clf_path: Path | None, log) -> dict:  # noqa: ANN001
@@ -819,12 +816,8 @@ def run_inpaint_evaluation(
     Returns:
         The metrics of the module docstring (PSNR in dB, scores in 1..10, energies in J).
     """
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)  # see InpaintTrainConfig.threads
-    try:
+    with torch_threads():  # see InpaintTrainConfig.threads
         return _evaluate(n, out_dir, log, asset, classifier)
-    finally:
-        torch.set_num_threads(threads)
 
 
 def _evaluate(n: int | None, out_dir: str | None, log, asset: Path, classifier: Path) -> dict:  # noqa: ANN001

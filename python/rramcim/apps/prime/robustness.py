@@ -62,6 +62,7 @@ from rramcim import rng
 from rramcim.analog.device import DeviceConfig, load_device
 from rramcim.analog.tiling import TiledCrossbar
 from rramcim.apps.prime.hardware import PrimeHardware, PrimeHwConfig, PrimeHwResult
+from rramcim.threads import torch_threads
 
 Log = Callable[[str], None]
 
@@ -301,13 +302,8 @@ def robustness_sweep(
     """
     cfg = cfg or RobustnessConfig()
     hw_cfg = hw_cfg or PrimeHwConfig()
-    threads = torch.get_num_threads()
-    if cfg.threads:
-        torch.set_num_threads(cfg.threads)
-    try:
+    with torch_threads(cfg.threads or None):
         return _sweep(masks, x, y, calib_frames, cfg, hw_cfg, log)
-    finally:
-        torch.set_num_threads(threads)
 
 
 def _sweep(

@@ -46,16 +46,11 @@ def write_context(path: Path, data_root: str | Path) -> Path:
     """
     import pickle
 
-    import torch
-
     from rramcim.apps.prime.rtl import build_context
+    from rramcim.threads import torch_threads
 
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
+    with torch_threads():
         ctx = build_context(data_root, log=lambda *_: None)
-    finally:
-        torch.set_num_threads(threads)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
     with open(tmp, "wb") as f:

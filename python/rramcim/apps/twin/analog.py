@@ -153,7 +153,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from rramcim.analog.device import DeviceConfig, load_device
+from rramcim.analog.device import DeviceConfig, as_device
 from rramcim.analog.ode import DEFAULT_DEVICE, OdeSolver, OdeSolverConfig, Phase
 from rramcim.apps.twin.evaluate import (
     evaluate_hp,
@@ -166,6 +166,7 @@ from rramcim.apps.twin.hp import TRAIN_DRIVES, UNSEEN_DRIVES, Drive, simulate_hp
 from rramcim.apps.twin.lorenz96 import attractor_state, simulate_l96, valid_prediction_time
 from rramcim.apps.twin.node import InputMode, MLPVectorField, load_checkpoint, vector_field
 from rramcim.apps.twin.train import HP_ASSET, L96_ASSET, HPTwinConfig, L96TwinConfig
+from rramcim.threads import torch_threads
 
 T_UNIT_S = 1e-3
 """Default physical seconds per model time unit ([I])."""
@@ -314,7 +315,7 @@ class TwinMapping:
 
     def solver(self, seed: int = 0, device: str | DeviceConfig = DEFAULT_DEVICE) -> OdeSolver:
         """A solver macro programmed with this mapping (programming keyed by ``seed``)."""
-        dev = load_device(device) if isinstance(device, str) else device
+        dev = as_device(device)
         return OdeSolver(
             self.cfg, list(self.layers_W), list(self.layers_b), self.activation, seed, dev
         )
@@ -947,6 +948,12 @@ def hp_mapping(
     return map_twin(fld, href, cfg.dt_s, ticks_per_step=ticks_per_step, **kw)  # type: ignore[arg-type]
 
 
+def _load_hp(path: Path) -> tuple[MLPVectorField, HPTwinConfig]:
+    """The software field and the twin config of an HP checkpoint."""
+    fld, info = load_checkpoint(path)
+    return fld, HPTwinConfig.from_json(info["config"])
+
+
 def hp_solver(
     path: Path = HP_ASSET,
     device: str | DeviceConfig = DEFAULT_DEVICE,
@@ -969,11 +976,9 @@ def hp_solver(
         ``(solver, mapping (trimmed for this chip when calibrated), software field, twin
         config)``.
     """
-    fld, info = load_checkpoint(path)
-    cfg = HPTwinConfig.from_json(info["config"])
+    fld, cfg = _load_hp(path)
     mp = hp_mapping(fld, cfg, ticks_per_step, **kw)
-    dev = load_device(device) if isinstance(device, str) else device
-    solver = mp.solver(seed, dev)
+    solver = mp.solver(seed, as_device(device))
     if calibrate and mp.affine:
         mp = calibrate_trim(solver, mp, hp_reference_states(fld))
     return solver, mp, fld, cfg
@@ -1052,18 +1057,23 @@ def evaluate_hp_analog(
         plus the solver stats), the worst analogue extrapolation NRMSE over the seeds and its
         ratio to the software one, and the mapping summary.
     """
-    fld, info = load_checkpoint(path)
-    cfg = HPTwinConfig.from_json(info["config"])
+    fld, cfg = _load_hp(path)
     hf = cfg.horizon_factor if horizon_factor is None else float(horizon_factor)
-    dev = load_device(device) if isinstance(device, str) else device
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
+    dev = as_device(device)
+    with torch_threads():
         sw = evaluate_hp(fld, cfg, hf, train_drives, unseen_drives)
         mp = hp_mapping(fld, cfg, ticks_per_step, **kw)
-        runs = _hp_analog_runs(fld, cfg, mp, dev, seeds, hf, train_drives, unseen_drives, calibrate)
-    finally:
-        torch.set_num_threads(threads)
+        runs = _hp_analog_runs(
+            fld,
+            cfg,
+            mp,
+            dev,
+            seeds,
+            horizon_factor=hf,
+            train_drives=train_drives,
+            unseen_drives=unseen_drives,
+            calibrate=calibrate,
+        )
     worst = max(r["extrap_nrmse_max"] for r in runs)
     return {
         "device": dev.name,
@@ -1083,12 +1093,14 @@ def _hp_analog_runs(
     mp: TwinMapping,
     dev: DeviceConfig,
     seeds: Sequence[int],
+    *,
     horizon_factor: float,
-    train_drives: Sequence[Drive],
-    unseen_drives: Sequence[Drive],
-    calibrate: bool,
+    train_drives: Sequence[Drive] = TRAIN_DRIVES,
+    unseen_drives: Sequence[Drive] = UNSEEN_DRIVES,
+    calibrate: bool = True,
 ) -> list[dict]:
-    """The analogue half of :func:`evaluate_hp_analog`: one :func:`hp_metrics` dict per seed."""
+    """The analogue half of :func:`evaluate_hp_analog`: one :func:`hp_metrics` dict per seed
+    (programmed with ``mp`` on ``dev``, trimmed per chip when ``calibrate``)."""
     n_steps = hp_steps(cfg, horizon_factor)[1]
     t = np.arange(n_steps + 1) * cfg.dt_s
     drives = list(train_drives) + list(unseen_drives)
@@ -1131,21 +1143,16 @@ def hp_parallel_sweep(
     """
     from rramcim.cost.ode import twin_projection
 
-    fld, info = load_checkpoint(path)
-    cfg = HPTwinConfig.from_json(info["config"])
-    dev = load_device(device) if isinstance(device, str) else device
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
+    fld, cfg = _load_hp(path)
+    dev = as_device(device)
+    with torch_threads():
         sw = evaluate_hp(fld, cfg, cfg.horizon_factor, TRAIN_DRIVES, UNSEEN_DRIVES)
         sw_ex = sw["extrap_nrmse_max"]
         rows = []
         for n in n_parallel:
             base = OdeSolverConfig(n_state=1, n_parallel=int(n), row_linearized=row_linearized)
             mp = hp_mapping(fld, cfg, base=base)
-            runs = _hp_analog_runs(
-                fld, cfg, mp, dev, seeds, cfg.horizon_factor, TRAIN_DRIVES, UNSEEN_DRIVES, True
-            )
+            runs = _hp_analog_runs(fld, cfg, mp, dev, seeds, horizon_factor=cfg.horizon_factor)
             proj = twin_projection("hp", n_parallel=int(n))
             ex = [a["extrap_nrmse_max"] for a in runs]
             rows.append(
@@ -1160,8 +1167,6 @@ def hp_parallel_sweep(
                     "ratio": max(ex) / sw_ex,
                 }
             )
-    finally:
-        torch.set_num_threads(threads)
     return rows
 
 
@@ -1215,10 +1220,8 @@ def evaluate_l96_analog(
     cfg = L96TwinConfig.from_json(info["config"])
     lam = float(info["lyapunov"]["lambda1"])
     rms = float(info["attractor_rms"])
-    dev = load_device(device) if isinstance(device, str) else device
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
+    dev = as_device(device)
+    with torch_threads():
         sw = evaluate_l96(fld, cfg, lam, rms, n_starts, horizon_lyap, threshold)
         mp = l96_mapping(fld, cfg, ticks_per_step, **kw)
         starts = l96_test_starts(cfg, n_starts)
@@ -1231,8 +1234,6 @@ def evaluate_l96_analog(
             true = simulate_l96(starts[j], t, cfg.system)
             vpt.append(valid_prediction_time(pred[:, j], true, t, rms, threshold))
         v = np.asarray(vpt) * lam
-    finally:
-        torch.set_num_threads(threads)
     analog = {
         "seed": int(seed),
         "vpt_lyap": v.tolist(),

@@ -41,6 +41,7 @@ from rramcim.apps.twin.lorenz96 import (
 )
 from rramcim.apps.twin.node import MLPVectorField, integrate, load_checkpoint
 from rramcim.apps.twin.train import HP_ASSET, L96_ASSET, HPTwinConfig, L96TwinConfig
+from rramcim.threads import torch_threads
 
 Field = Callable[[torch.Tensor, torch.Tensor | None], torch.Tensor]
 
@@ -252,14 +253,10 @@ def run_hp_evaluation(
     path: Path = HP_ASSET, horizon_factor: float | None = None, out_dir: str | None = None
 ) -> dict:
     """Evaluate a shipped/trained HP twin; print the table; write ``twin_hp.json`` to out_dir."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
+    with torch_threads():
         fld, info = load_checkpoint(path)
         cfg = HPTwinConfig.from_json(info["config"])
         res = evaluate_hp(fld, cfg, horizon_factor)
-    finally:
-        torch.set_num_threads(threads)
     rows = [("drive", "x max", "train window", "extrapolation", "unseen drive")]
     for r in res["per_drive"]:
         rows.append(
@@ -294,15 +291,11 @@ def run_l96_evaluation(
     path: Path = L96_ASSET, n_starts: int = 10, out_dir: str | None = None
 ) -> dict:
     """Evaluate a shipped/trained Lorenz96 twin; print the table; write ``twin_l96.json``."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
+    with torch_threads():
         fld, info = load_checkpoint(path)
         cfg = L96TwinConfig.from_json(info["config"])
         lam = float(info["lyapunov"]["lambda1"])
         res = evaluate_l96(fld, cfg, lam, float(info["attractor_rms"]), n_starts=n_starts)
-    finally:
-        torch.set_num_threads(threads)
     rows = [
         ("quantity", "value"),
         ("system", f"N = {cfg.system.n}, F = {cfg.system.forcing:g}"),

@@ -85,6 +85,7 @@ from rramcim.apps.twin.node import (
     save_checkpoint,
 )
 from rramcim.rng import make_key
+from rramcim.threads import torch_threads
 
 HP_ASSET = ASSETS / "twin_hp.npz"
 """Shipped HP twin (reproduced by ``rramcim train twin-hp``)."""
@@ -503,12 +504,6 @@ def fit(
     return history
 
 
-def _one_thread() -> int:
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    return threads
-
-
 def _round_float32(fld: MLPVectorField) -> MLPVectorField:
     """Round the parameters to float32 (what the checkpoint stores); eval mode."""
     fld = fld.float()
@@ -529,8 +524,7 @@ def train_hp(
     from rramcim.apps.twin.evaluate import evaluate_hp
 
     cfg = cfg or HPTwinConfig()
-    threads = _one_thread()
-    try:
+    with torch_threads():
         t, x = hp_training_data(cfg)
         scales = hp_scales(cfg, t, x)
         fld = MLPVectorField(
@@ -552,8 +546,6 @@ def train_hp(
         train_s = time.perf_counter() - t0
         fld = _round_float32(fld)
         metrics = evaluate_hp(fld, cfg)
-    finally:
-        torch.set_num_threads(threads)
     summary = {
         "workload": "twin-hp",
         "config": cfg.to_json(),
@@ -588,8 +580,7 @@ def train_l96(
     from rramcim.apps.twin.evaluate import evaluate_l96
 
     cfg = cfg or L96TwinConfig()
-    threads = _one_thread()
-    try:
+    with torch_threads():
         t, x = l96_training_data(cfg)
         scales = l96_scales(cfg, x)
         fld = MLPVectorField(
@@ -619,8 +610,6 @@ def train_l96(
         )
         rms = attractor_rms(x)
         metrics = evaluate_l96(fld, cfg, lambda1=lyap["lambda1"], rms=rms)
-    finally:
-        torch.set_num_threads(threads)
     summary = {
         "workload": "twin-l96",
         "config": cfg.to_json(),
