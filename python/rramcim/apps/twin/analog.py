@@ -128,7 +128,11 @@ Measured (shipped checkpoints, one thread; ``tests/test_twin_analog.py``):
   read-noise line in the neural-field paper's code, for another chip, PAPERS.md) give
   0.12-0.31 % over seeds 0-9 -- within 2x; without the linearised rows 0.20-0.76 %. The
   read noise is a device property with no source for this macro, so the preset's 0.1 uS
-  stays and the target is missed;
+  stays and the target is missed. The published figure at hand points the other way: IBM
+  aihwkit's NeuRRAM model (Wan et al., Nature 2022) suggests about 1 % of g_max of short-term
+  read noise; 0.5 uS (1 % of the preset's 50 uS) gives 7.2 / 13.9 / 12.8 % over seeds 0-2
+  (experiment of 2026-11-30; adding that model's 1 s programming-error fit at mid-window,
+  2.5 uS once scaled to 50 uS, gives 8.6 / 12.1 / 12.1 %);
 * the read-noise model is not what keeps the twin from 2x. With the per-read sigma scaled to
   a white process averaged over the 10 us tick (sigma sqrt(1 us / 10 us)) seeds 0-4 give
   0.49-1.11 %; with read noise that has memory (a 1/f spectrum built from 7 Lorentzians, one
