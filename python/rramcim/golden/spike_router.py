@@ -167,6 +167,25 @@ def _fits(name: str, value: int, bits: int) -> str | None:
     return None if 0 <= value < (1 << bits) else f"{name} = {value} does not fit {bits} bits"
 
 
+def _check_ports(who: str, fields: tuple[tuple[str, int, int], ...]) -> None:
+    """Raise ``ValueError`` naming every ``(name, value, port bits)`` whose value does not fit."""
+    bad = [b for b in (_fits(*f) for f in fields) if b]
+    if bad:
+        raise ValueError(f"{who}: " + "; ".join(bad))
+
+
+def _frame_errors(c: int, h: int, w: int, p: RouterParams) -> list[str]:
+    """The frame-shape reasons shared by both sides' configuration errors."""
+    errs = []
+    if 0 in (c, h, w):
+        errs.append("a frame dimension is 0")
+    if h > p.max_w or w > p.max_w:
+        errs.append(f"H or W above MAX_W = {p.max_w}")
+    if c * h > p.max_ch_rows:
+        errs.append(f"C*H = {c * h} above MAX_CH_ROWS = {p.max_ch_rows}")
+    return errs
+
+
 @dataclass(frozen=True)
 class WriteConfig:
     """Write-side configuration (``cfg_wr_*``), sampled with every event as it is applied.
@@ -208,22 +227,16 @@ class WriteConfig:
         Raises:
             ValueError: a field does not fit its port (the RTL cannot even see the value).
         """
-        bad = [
-            _fits("c", self.c, p.addr_w),
-            _fits("h", self.h, p.addr_w),
-            _fits("w", self.w, p.addr_w),
-            _fits("bits", self.bits, p.bits_w),
-        ]
-        bad = [b for b in bad if b]
-        if bad:
-            raise ValueError("WriteConfig: " + "; ".join(bad))
-        errs = []
-        if 0 in (self.c, self.h, self.w):
-            errs.append("a frame dimension is 0")
-        if self.h > p.max_w or self.w > p.max_w:
-            errs.append(f"H or W above MAX_W = {p.max_w}")
-        if self.c * self.h > p.max_ch_rows:
-            errs.append(f"C*H = {self.c * self.h} above MAX_CH_ROWS = {p.max_ch_rows}")
+        _check_ports(
+            "WriteConfig",
+            (
+                ("c", self.c, p.addr_w),
+                ("h", self.h, p.addr_w),
+                ("w", self.w, p.addr_w),
+                ("bits", self.bits, p.bits_w),
+            ),
+        )
+        errs = _frame_errors(self.c, self.h, self.w, p)
         if not 1 <= self.bits <= p.el_w:
             errs.append(f"bits = {self.bits} outside 1..EL_W = {p.el_w}")
         return errs
@@ -322,24 +335,18 @@ class ReadConfig:
         Raises:
             ValueError: a field does not fit its port.
         """
-        bad = [
-            _fits("c", self.c, p.addr_w),
-            _fits("h", self.h, p.addr_w),
-            _fits("w", self.w, p.addr_w),
-            _fits("k", self.k, p.k_w),
-            _fits("pad", self.pad, p.k_w),
-            _fits("tile", self.tile, p.tile_w),
-        ]
-        bad = [b for b in bad if b]
-        if bad:
-            raise ValueError("ReadConfig: " + "; ".join(bad))
-        errs = []
-        if 0 in (self.c, self.h, self.w):
-            errs.append("a frame dimension is 0")
-        if self.h > p.max_w or self.w > p.max_w:
-            errs.append(f"H or W above MAX_W = {p.max_w}")
-        if self.c * self.h > p.max_ch_rows:
-            errs.append(f"C*H = {self.c * self.h} above MAX_CH_ROWS = {p.max_ch_rows}")
+        _check_ports(
+            "ReadConfig",
+            (
+                ("c", self.c, p.addr_w),
+                ("h", self.h, p.addr_w),
+                ("w", self.w, p.addr_w),
+                ("k", self.k, p.k_w),
+                ("pad", self.pad, p.k_w),
+                ("tile", self.tile, p.tile_w),
+            ),
+        )
+        errs = _frame_errors(self.c, self.h, self.w, p)
         if not 1 <= self.k <= p.max_k:
             errs.append(f"K = {self.k} outside 1..MAX_K = {p.max_k}")
         if self.pad > p.max_k - 1:
