@@ -12,18 +12,15 @@ import sys
 import time
 from pathlib import Path
 
+from rramcim.report.text import text_table
+
 REPO = Path(__file__).resolve().parents[2]
 BUILD = REPO / "build"
 
 
 def _table(rows: list[tuple[str, str]], title: str) -> str:
-    w = max(len(k) for k, _ in rows)
-    v = max(len(x) for _, x in rows)
-    line = "+" + "-" * (w + 2) + "+" + "-" * (v + 2) + "+"
-    out = [title, line]
-    out += [f"| {k:<{w}} | {x:>{v}} |" for k, x in rows]
-    out.append(line)
-    return "\n".join(out)
+    """A two-column summary table (name, value), no header row."""
+    return text_table(rows, title, header=False)
 
 
 # ----------------------------------------------------------------------------- golden

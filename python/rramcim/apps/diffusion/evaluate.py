@@ -54,6 +54,7 @@ from rramcim.apps.diffusion.train import (
     load_hku,
     load_ring,
 )
+from rramcim.report.text import text_table
 from rramcim.threads import torch_threads
 
 TICK_VARIANTS = (
@@ -247,19 +248,6 @@ def evaluate_hku(
 
 
 # ------------------------------------------------------------------------------ tables, plots
-def _table(rows: list[tuple[str, ...]], title: str) -> str:
-    w = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-    line = "+" + "+".join("-" * (x + 2) for x in w) + "+"
-    out = [title, line]
-    for k, r in enumerate(rows):
-        cells = [c.ljust(w[i]) if i == 0 else c.rjust(w[i]) for i, c in enumerate(r)]
-        out.append("| " + " | ".join(cells) + " |")
-        if k == 0:
-            out.append(line)
-    out.append(line)
-    return "\n".join(out)
-
-
 def ring_table(res: dict) -> str:
     """The ring metrics as a text table."""
     st = res["settings"]
@@ -284,7 +272,7 @@ def ring_table(res: dict) -> str:
         add("Euler PF-ODE, x(1) ~ N(0, 0.471^2 I)", res["ode_alt_prior"])
     for name, r in res.get("ticks", {}).items():
         add(f"tick-held: {name}", r)
-    return _table(
+    return text_table(
         rows,
         f"Ring diffusion: {st['n_samples']} samples, beta x {st['beta_scale']:g}, KL 50 bins / "
         "L2 100 bins over [-1, 1]^2",
@@ -319,7 +307,7 @@ def hku_table(res: dict) -> str:
         f"{res['vae']['test_mse_per_pixel']:.4f} / pixel, recon accuracy "
         f"{100 * res['vae']['test_recon_accuracy']:.2f} %"
     )
-    return _table(rows, title)
+    return text_table(rows, title)
 
 
 def save_scatter(

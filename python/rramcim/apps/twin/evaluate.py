@@ -41,6 +41,7 @@ from rramcim.apps.twin.lorenz96 import (
 )
 from rramcim.apps.twin.node import MLPVectorField, integrate, load_checkpoint
 from rramcim.apps.twin.train import HP_ASSET, L96_ASSET, HPTwinConfig, L96TwinConfig
+from rramcim.report.text import text_table
 from rramcim.threads import torch_threads
 
 Field = Callable[[torch.Tensor, torch.Tensor | None], torch.Tensor]
@@ -232,19 +233,6 @@ def evaluate_l96(
 
 
 # ------------------------------------------------------------------------------ CLI tables
-def _table(rows: list[tuple[str, ...]], title: str) -> str:
-    w = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-    line = "+" + "+".join("-" * (x + 2) for x in w) + "+"
-    out = [title, line]
-    for k, r in enumerate(rows):
-        cells = [c.ljust(w[i]) if i == 0 else c.rjust(w[i]) for i, c in enumerate(r)]
-        out.append("| " + " | ".join(cells) + " |")
-        if k == 0:
-            out.append(line)
-    out.append(line)
-    return "\n".join(out)
-
-
 def _pct(v: float | None) -> str:
     return "-" if v is None else f"{100 * v:.2f} %"
 
@@ -282,7 +270,7 @@ def run_hp_evaluation(
         f"{info['n_params']} parameters): state NRMSE, "
         f"training window {cfg.t_train_s:g} s, horizon {res['horizon_s']:g} s"
     )
-    print(_table(rows, title))
+    print(text_table(rows, title))
     _write(out_dir, "twin_hp.json", res)
     return res
 
@@ -312,7 +300,7 @@ def run_l96_evaluation(
         ("  min / max", f"{res['vpt_lyap_min']:.2f} / {res['vpt_lyap_max']:.2f}"),
         ("  in time units (mean)", f"{res['vpt_time_mean']:.2f}"),
     ]
-    print(_table(rows, f"Lorenz96 twin ({path.name}, {info['n_params']} parameters)"))
+    print(text_table(rows, f"Lorenz96 twin ({path.name}, {info['n_params']} parameters)"))
     _write(out_dir, "twin_l96.json", res)
     return res
 
