@@ -218,28 +218,27 @@ class TiledCrossbar:
         u = torch.from_numpy(x)
         if signed:
             u = u & ((1 << in_bits) - 1)  # two's-complement bit planes
+        if in_bits == 1:
+            u = u.to(torch.float32)  # the one plane, converted once for every block
+        else:
+            u = u.to(torch.int16 if in_bits <= 15 else torch.int32)  # less work than int64
         if vector_ids is None:
             vector_ids = torch.arange(V, dtype=torch.int64)
         vk = torch.as_tensor(vector_ids, dtype=torch.int64).reshape(V, 1)
-        blocks: dict[int, torch.Tensor] = {}
+        out = torch.zeros(V, self.m, dtype=torch.int64)
         for p in self.plan:
             mac = self.macros[p.macro]
             ut = u[:, p.k0 : p.k1]  # rows beyond the block are not driven
             groups = torch.arange(p.group0, p.group0 + p.groups, dtype=torch.int64)
             gk = torch.arange(p.groups, dtype=torch.int64).reshape(1, -1)
+            dst = out[:, p.m0 : p.m1]  # the digital accumulation of the block's partial sums
             for b in range(in_bits):
-                plane = (ut if in_bits == 1 else (ut >> b) & 1).to(torch.float32)
+                plane = ut if in_bits == 1 else ((ut >> b) & 1).to(torch.float32)
                 k = vk * rpv[p.macro] + base[p.macro] + b * p.groups + gk
                 codes = mac.read(plane, groups, k, epoch=epoch, check_binary=False).codes
-                part = codes.reshape(V, p.groups * A)[:, : p.m1 - p.m0]
-                if pw[b] != 1:
-                    part = part * pw[b]
-                if p.col_block in blocks:
-                    blocks[p.col_block] += part
-                else:
-                    blocks[p.col_block] = part.clone()
+                dst.add_(codes.reshape(V, p.groups * A)[:, : p.m1 - p.m0], alpha=pw[b])
             base[p.macro] += in_bits * p.groups
-        return torch.cat([blocks[i] for i in sorted(blocks)], dim=1).numpy()
+        return out.numpy()
 
     def codes_per_weight_unit(self) -> float:
         """Mean ADC codes per (input 1) x (weight 1): divides :meth:`mvm` into weight units."""
