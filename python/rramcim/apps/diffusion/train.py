@@ -504,8 +504,6 @@ def encode_latents(vae: ConvVAE, x: torch.Tensor, latent_scale: float) -> torch.
 
 
 # ------------------------------------------------------------------------------ tasks
-
-
 def _float32(net: torch.nn.Module) -> torch.nn.Module:
     net = net.float()
     net.eval()
