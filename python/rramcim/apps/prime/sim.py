@@ -59,6 +59,12 @@ def write_context(path: Path, data_root: str | Path) -> Path:
     return path
 
 
+def rtl_shards(shards: int, n: int) -> int:
+    """Simulator processes that :func:`run_rtl_subset` uses for ``n`` samples: ``shards``,
+    at most ``n`` (a shard without a sample would fail its bench), at least 1."""
+    return max(1, min(int(shards), int(n)))
+
+
 def run_rtl_subset(
     out_dir: Path,
     n: int,
@@ -93,7 +99,7 @@ def run_rtl_subset(
 
     if seed is not None:
         os.environ["SEED"] = str(seed)
-    shards = max(1, min(int(shards), int(n)))
+    shards = rtl_shards(shards, n)
     out_dir.mkdir(parents=True, exist_ok=True)
     bench = {
         "sim": sim,
@@ -188,7 +194,7 @@ def run_prime_sim(
     t_ctx = time.perf_counter() - t1
     log(
         f"rramcim sim: PRIME RTL co-simulation, {n_rtl} samples on {sim} "
-        f"({min(shards, n_rtl)} shards) ..."
+        f"({rtl_shards(shards, n_rtl)} shards) ..."
     )
     rtl = run_rtl_subset(out_dir, n_rtl, sim=sim, shards=shards, seed=seed, context=ctx)
     (out_dir / "prime_rtl.json").write_text(json.dumps(rtl, indent=2))
@@ -196,7 +202,7 @@ def run_prime_sim(
     if n_cross > 0 and cross_sim:
         log(
             f"rramcim sim: PRIME RTL co-simulation, {n_cross} samples on {cross_sim} "
-            f"({min(shards, n_cross)} shards) ..."
+            f"({rtl_shards(shards, n_cross)} shards) ..."
         )
         cross = run_rtl_subset(
             out_dir / cross_sim, n_cross, sim=cross_sim, shards=shards, seed=seed, context=ctx
