@@ -53,6 +53,7 @@ from cocotb.triggers import ClockCycles, Edge, FallingEdge, ReadOnly, RisingEdge
 from pyuvm import ConfigDB, uvm_sequence_item, uvm_subscriber
 
 from rramcim.apps.nfield.rtl import EVAL_COUNTERS
+from rramcim.fixedpoint import from_unsigned
 from tb.vip.params import param
 from tb.vip.uvm import (
     CLK_NS,
@@ -61,7 +62,6 @@ from tb.vip.uvm import (
     BfmTest,
     ItemScoreboard,
     TopBfm,
-    signed,
     top_bench_test,
 )
 
@@ -384,7 +384,7 @@ class NfieldBfm(TopBfm):
                 if rdy:
                     item.outs.append(
                         (
-                            signed(int(d.out_data_o.value), self.out_w),
+                            from_unsigned(int(d.out_data_o.value), self.out_w),
                             int(d.out_idx_o.value),
                             int(d.out_last_o.value),
                         )

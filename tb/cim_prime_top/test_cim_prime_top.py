@@ -58,6 +58,7 @@ import pyuvm
 from cocotb.triggers import ClockCycles, FallingEdge, ReadOnly, RisingEdge
 from pyuvm import ConfigDB, uvm_sequence_item, uvm_subscriber
 
+from rramcim.fixedpoint import from_unsigned
 from tb.vip.params import param
 from tb.vip.uvm import (
     CLK_NS,
@@ -66,7 +67,6 @@ from tb.vip.uvm import (
     BfmTest,
     ItemScoreboard,
     TopBfm,
-    signed,
     top_bench_test,
 )
 
@@ -363,7 +363,8 @@ class PrimeBfm(TopBfm):
                         if not 1 <= step <= g.steps or idx >= 10:
                             item.error = f"membrane beat with step {step}, index {idx}"
                         else:
-                            item.outs[step - 1][idx] = signed(int(d.out_data_o.value), self.u_w)
+                            v = from_unsigned(int(d.out_data_o.value), self.u_w)
+                            item.outs[step - 1][idx] = v
                     else:
                         item.rtl_class, item.rtl_stop = idx, step
                 await FallingEdge(d.clk_i)

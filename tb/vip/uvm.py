@@ -79,11 +79,6 @@ def config_get(component: uvm_component, key: str, default: Any = _MISSING) -> A
         return default
 
 
-def signed(v: int, w: int) -> int:
-    """Two's-complement value of the ``w``-bit code ``v``."""
-    return v - (1 << w) if v >> (w - 1) & 1 else v
-
-
 # ------------------------------------------------------------------------------------------
 # BFM
 # ------------------------------------------------------------------------------------------
